@@ -1,0 +1,50 @@
+# VolSAM: `make demo` and `make test` do all the set-up on a fresh Debian 12 machine (as root, or with sudo).
+SWIFT ?= swift
+BUILD_FLAGS = -c release
+BIN = .build/release/volsam
+APT_PACKAGES = libnifti-dev libnifti2-dev libinsighttoolkit5-dev libopenblas-dev zlib1g-dev libgdcm-dev
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEMO_DIR = .build/demo
+
+.PHONY: all deps build test demo bench phantom clean
+
+all: build
+
+## deps: install the system libraries (apt) when any is missing
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## build: optimized build of the volsam command
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS) --product volsam
+
+## test: the whole test suite, optimized (numeric code is 10-50x slower in debug builds)
+test: deps
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	$(SWIFT) test $(BUILD_FLAGS) --skip-build
+
+## demo: read the synthetic sample scans, show their geometry and a normalized slice with the label overlay
+demo: build
+	@mkdir -p $(DEMO_DIR)
+	$(BIN) info sample-data/ct_abdomen.nii.gz
+	@echo
+	$(BIN) preview sample-data/ct_abdomen.nii.gz --labels sample-data/ct_abdomen_labels.nii.gz --text -o $(DEMO_DIR)/ct_abdomen.png
+	@echo
+	$(BIN) info sample-data/mr_brain_flair.nii.gz
+	@echo
+	$(BIN) preview sample-data/mr_brain_flair.nii.gz --labels sample-data/mr_brain_labels.nii.gz --text -o $(DEMO_DIR)/mr_brain.png
+
+## bench: reading + normalizing a 512x512x200 int16 .nii.gz, VolSAM against nibabel (needs tools/reference venv)
+bench: build
+	bash tools/bench/volume_io.sh
+
+## phantom: regenerate sample-data/ (deterministic)
+phantom: build
+	$(BIN) phantom sample-data
+
+clean:
+	rm -rf .build

@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// libnifti's headers include each other as <znzlib.h>, so every Swift target that sees the CNIfTI module needs its folder.
+let niftiInclude: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I/usr/include/nifti"])]
+
+/// ITK 5.2 and GDCM as installed by Debian's libinsighttoolkit5-dev and libgdcm-dev (see ../shared/notes/toolchain.md).
+let itkLibraries: [LinkerSetting] = [
+    .unsafeFlags(["-L/usr/lib", "-L/usr/lib/x86_64-linux-gnu"]),
+    .linkedLibrary("ITKIOGDCM-5.2"), .linkedLibrary("ITKIOImageBase-5.2"), .linkedLibrary("ITKCommon-5.2"),
+    .linkedLibrary("itkvnl-5.2"), .linkedLibrary("itkvnl_algo-5.2"), .linkedLibrary("itksys-5.2"),
+    .linkedLibrary("ITKVNLInstantiation-5.2"),
+    .linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmCommon"),
+    .linkedLibrary("stdc++"), .linkedLibrary("m"),
+]
+
+let package = Package(
+    name: "VolSAM",
+    products: [
+        .executable(name: "volsam", targets: ["volsam"]),
+        .library(name: "Volume", targets: ["Volume"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CNIfTI", path: "Sources/CNIfTI"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(
+            name: "CDICOMBridge",
+            path: "Sources/CDICOMBridge",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/ITK-5.2", "-I/usr/include/gdcm-3.0", "-std=c++17", "-O2", "-w"])],
+            linkerSettings: itkLibraries
+        ),
+        .target(name: "Volume", dependencies: ["CNIfTI", "CDICOMBridge"], swiftSettings: niftiInclude),
+        .target(name: "Pipeline", dependencies: ["Volume", "CZlib"], swiftSettings: niftiInclude),
+        .executableTarget(
+            name: "volsam",
+            dependencies: ["Volume", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: niftiInclude
+        ),
+        .testTarget(name: "VolumeTests", dependencies: ["Volume"], swiftSettings: niftiInclude),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume"], swiftSettings: niftiInclude),
+    ]
+)

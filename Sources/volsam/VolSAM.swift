@@ -1,0 +1,13 @@
+import ArgumentParser
+import Foundation
+
+/// The `volsam` command line.
+@main
+struct VolSAM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "volsam",
+        abstract: "Volumetric medical image segmentation with SAM-family models.",
+        version: "0.1.0",
+        subcommands: [Info.self, Convert.self, Preview.self, Phantom.self]
+    )
+}
