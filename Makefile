@@ -24,8 +24,7 @@ build: deps
 
 ## test: the whole test suite, optimized (numeric code is 10-50x slower in debug builds)
 test: deps
-	$(SWIFT) build $(BUILD_FLAGS) --build-tests
-	$(SWIFT) test $(BUILD_FLAGS) --skip-build
+	$(SWIFT) test $(BUILD_FLAGS)
 
 ## demo: read the synthetic sample scans, show their geometry and a normalized slice with the label overlay
 demo: build

@@ -33,14 +33,14 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-I/usr/include/ITK-5.2", "-I/usr/include/gdcm-3.0", "-std=c++17", "-O2", "-w"])],
             linkerSettings: itkLibraries
         ),
-        .target(name: "Volume", dependencies: ["CNIfTI", "CDICOMBridge"], swiftSettings: niftiInclude),
+        .target(name: "Volume", dependencies: ["CNIfTI", "CZlib", "CDICOMBridge"], swiftSettings: niftiInclude),
         .target(name: "Pipeline", dependencies: ["Volume", "CZlib"], swiftSettings: niftiInclude),
         .executableTarget(
             name: "volsam",
             dependencies: ["Volume", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: niftiInclude
         ),
-        .testTarget(name: "VolumeTests", dependencies: ["Volume"], swiftSettings: niftiInclude),
+        .testTarget(name: "VolumeTests", dependencies: ["Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume"], swiftSettings: niftiInclude),
     ]
 )

@@ -111,6 +111,7 @@ struct NIfTIHeaderProbe {
         defer { Xznzclose(&handle) }
         var buffer = [UInt8](repeating: 0, count: count)
         let got = buffer.withUnsafeMutableBytes { znzread($0.baseAddress, 1, count, file) }
+        guard got >= 0, got <= count else { throw VolumeError(path, "cannot read the header (damaged gzip stream?)") }
         return Data(buffer.prefix(got))
     }
 

@@ -1,4 +1,5 @@
 import CNIfTI
+import CZlib
 import Foundation
 
 /// Reads NIfTI-1/NIfTI-2 (.nii, .nii.gz, .hdr/.img) through libnifti into a Float32 Volume.
@@ -11,36 +12,34 @@ public enum NIfTIReader {
             throw VolumeError(path, "--volume \(volumeIndex) is out of range: the file holds \(volumeCount) volume(s)")
         }
         LibNIfTI.quiet()
-        var bricks = nifti_brick_list()
-        var image: UnsafeMutablePointer<nifti_image>?
-        if volumeCount > 1 {
-            var wanted = [Int64(volumeIndex)]
-            image = nifti_image_read_bricks(path, 1, &wanted, &bricks)
-        } else {
-            image = nifti_image_read(path, 1)
+        guard let nim = nifti_image_read(path, 0) else {
+            throw VolumeError(path, "libnifti could not read the header")
         }
-        guard let nim = image else {
-            throw VolumeError(path, "libnifti could not read the file (damaged header or data)")
-        }
-        defer {
-            if volumeCount > 1 { nifti_free_NBL(&bricks) }
-            nifti_image_free(nim)
-        }
-        let data: UnsafeMutableRawPointer? = volumeCount > 1 ? (bricks.nbricks == 1 ? bricks.bricks?[0] : nil) : nim.pointee.data
-        guard let raw = data else {
-            throw VolumeError(path, probe.compressed ? "data is truncated or the gzip stream is damaged"
-                              : "data is truncated or unreadable")
-        }
+        defer { nifti_image_free(nim) }
         let shape = [Int(nim.pointee.nx), Int(nim.pointee.ny), Int(nim.pointee.nz)].map { max($0, 1) }
         let count = shape.reduce(1, *)
         guard let datatype = VoxelDataType(rawValue: nim.pointee.datatype) else {
             throw VolumeError(path, VoxelDataType.unsupportedReason(code: nim.pointee.datatype) ?? "unsupported datatype")
         }
+        let bytesPerVoxel = datatype.bytes
+        // Single files are read from `path` itself: given scan.nii.gz, libnifti would take the data of a sibling
+        // scan.nii when one exists.
+        let single = path.hasSuffix(".nii") || path.hasSuffix(".nii.gz")
+        guard single || nim.pointee.iname != nil else { throw VolumeError(path, "no image file for this header") }
+        let dataPath = single ? path : String(cString: nim.pointee.iname)
+        let offset = Int(nim.pointee.iname_offset) + volumeIndex * count * bytesPerVoxel
+        var raw = try readData(path: dataPath, reportAs: path, offset: offset, bytes: count * bytesPerVoxel,
+                               compressed: probe.compressed)
+        if nim.pointee.byteorder != nifti_short_order(), bytesPerVoxel > 1 {
+            raw.withUnsafeMutableBytes { nifti_swap_Nbytes(Int64(count), Int32(bytesPerVoxel), $0.baseAddress) }
+        }
         var slope = nim.pointee.scl_slope
         var intercept = nim.pointee.scl_inter
         if !slope.isFinite || slope == 0 { (slope, intercept) = (1, 0) }
         if !intercept.isFinite { intercept = 0 }
-        var voxels = convert(raw, datatype: datatype, count: count, slope: slope, intercept: intercept)
+        var voxels = raw.withUnsafeMutableBytes {
+            convert($0.baseAddress!, datatype: datatype, count: count, slope: slope, intercept: intercept)
+        }
         let nonFinite = replaceNonFinite(&voxels)
 
         let header = spatialHeader(nim.pointee, version: probe.version)
@@ -53,6 +52,37 @@ public enum NIfTIReader {
         source.nonFiniteCount = nonFinite
         return Volume(shape: shape, affine: header.bestAffine(shape: shape), voxels: voxels, header: header,
                       source: source)
+    }
+
+    /// Reads exactly `bytes` bytes at `offset` (gzip or plain, through zlib); a short read is an error, never
+    /// zero-filled, and for gzip files the end of the stream and its CRC are checked when the data reaches it.
+    static func readData(path: String, reportAs: String, offset: Int, bytes: Int, compressed: Bool) throws -> [UInt8] {
+        guard let file = gzopen(path, "rb") else { throw VolumeError(reportAs, "cannot open \(path)") }
+        defer { gzclose(file) }
+        gzbuffer(file, 1 << 17)
+        if offset > 0, gzseek(file, numericCast(offset), SEEK_SET) < 0 {
+            throw VolumeError(reportAs, "cannot seek to the data at byte \(offset)")
+        }
+        var buffer = [UInt8](repeating: 0, count: bytes)
+        var done = 0
+        while done < bytes {
+            let chunk = min(bytes - done, 1 << 30)
+            let got = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress! + done, UInt32(chunk)) }
+            guard got > 0 else { break }
+            done += Int(got)
+        }
+        var status: Int32 = Z_OK
+        if done == bytes, compressed {
+            var next: UInt8 = 0
+            _ = gzread(file, &next, 1)  // reaching the end makes zlib verify the trailer
+        }
+        let message = String(cString: gzerror(file, &status))
+        if done < bytes || (status != Z_OK && status != Z_STREAM_END) {
+            let detail = status == Z_OK ? "" : ": \(message)"
+            throw VolumeError(reportAs, (compressed ? "gzip data is truncated or damaged" : "data is truncated")
+                              + " (read \(done) of \(bytes) bytes\(detail))")
+        }
+        return buffer
     }
 
     static func spatialHeader(_ nim: nifti_image, version: Int) -> SpatialHeader {

@@ -69,11 +69,36 @@ public enum NIfTIWriter {
         guard nifti_set_filenames(nim, path, 0, 1) == 0 else {
             throw VolumeError(path, "libnifti rejected the output file name")
         }
-        nim.pointee.nifti_type = header.niftiVersion == 2 ? NIFTI_FTYPE_NIFTI2_1 : NIFTI_FTYPE_NIFTI1_1
-        nifti_image_write(nim)
+        if header.niftiVersion == 2 {
+            try writeNIfTI2(nim, path: path)
+        } else {
+            nifti_image_write(nim)
+        }
         guard FileManager.default.fileExists(atPath: path) else {
             throw VolumeError(path, "libnifti could not write the file (disk full or permission denied?)")
         }
+    }
+
+    /// libnifti 3.0.1's nifti_image_write loses the header of single-file NIfTI-2 output, so VolSAM writes the
+    /// header libnifti converts, the empty extension flag and the data itself.
+    private static func writeNIfTI2(_ nim: UnsafeMutablePointer<nifti_image>, path: String) throws {
+        nim.pointee.nifti_type = NIFTI_FTYPE_NIFTI2_1
+        nim.pointee.iname_offset = 544
+        var header = nifti_2_header()
+        guard nifti_convert_nim2n2hdr(nim, &header) == 0 else {
+            throw VolumeError(path, "libnifti could not build a NIfTI-2 header")
+        }
+        header.vox_offset = 544
+        guard let file = znzopen(path, "wb", path.hasSuffix(".gz") ? 1 : 0) else {
+            throw VolumeError(path, "cannot open the output file for writing")
+        }
+        var handle: znzFile? = file
+        defer { Xznzclose(&handle) }
+        let bytes = Int(nim.pointee.nvox) * Int(nim.pointee.nbyper)
+        var extensionFlag: [UInt8] = [0, 0, 0, 0]
+        let written = withUnsafeBytes(of: &header) { znzwrite($0.baseAddress, 1, 540, file) }
+            + znzwrite(&extensionFlag, 1, 4, file) + znzwrite(nim.pointee.data, 1, bytes, file)
+        guard written == 544 + bytes else { throw VolumeError(path, "short write (disk full?)") }
     }
 
     private static func apply(_ h: SpatialHeader, to nim: UnsafeMutablePointer<nifti_image>) {

@@ -17,7 +17,8 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         let volume = try options.load(input)
-        let datatype = NIfTIWriter.exactDatatype(for: volume.voxels)
+        let source = volume.source.datatype
+        let datatype = source == .float64 || source == .float32 ? source : NIfTIWriter.exactDatatype(for: volume.voxels)
         try NIfTIWriter.write(voxels: volume.voxels, shape: volume.shape, header: volume.header, datatype: datatype,
                               to: output)
         let s = volume.spacing
