@@ -41,6 +41,7 @@ let package = Package(
             swiftSettings: niftiInclude
         ),
         .testTarget(name: "VolumeTests", dependencies: ["Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume"], swiftSettings: niftiInclude),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "CZlib"], swiftSettings: niftiInclude),
+        .testTarget(name: "CLITests", dependencies: ["volsam"]),
     ]
 )

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+/// Runs the built `volsam` binary as a user would.
+@Suite struct CLITests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let binary: String = {
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [runner, runner.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("volsam").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return repository.appendingPathComponent(".build/release/volsam").path
+    }()
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = Self.repository
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func infoJSONHasTheDocumentedKeys() throws {
+        let result = try run(["info", "sample-data/ct_abdomen.nii.gz", "--json"])
+        #expect(result.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        for key in ["shape", "spacing", "affine", "orientation", "datatype", "min", "max", "modality"] {
+            #expect(json[key] != nil, "missing \(key)")
+        }
+        #expect(json["shape"] as? [Int] == [160, 128, 40])
+        #expect(json["orientation"] as? String == "LAS")
+        #expect((json["affine"] as? [[Double]])?.count == 4)
+        #expect(json["datatype"] as? String == "int16")
+        #expect(json["modality"] as? String == "ct")
+    }
+
+    @Test func badInputExitsNonZeroNamingTheFile() throws {
+        let result = try run(["info", "sample-data/does-not-exist.nii.gz"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("sample-data/does-not-exist.nii.gz"))
+        #expect(result.stderr.split(separator: "\n").count == 1, "one clear line: \(result.stderr)")
+    }
+
+    @Test func convertKeepsGeometryAndLeavesNothingOnFailure() throws {
+        let folder = NSTemporaryDirectory() + "volsam-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let out = folder + "/brain.nii.gz"
+        let converted = try run(["convert", "sample-data/mr_brain_flair.nii.gz", out])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let before = try run(["info", "sample-data/mr_brain_flair.nii.gz", "--json"]).stdout
+        let after = try run(["info", out, "--json"]).stdout
+        func geometry(_ text: String) throws -> [String] {
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            return ["shape", "affine", "orientation", "datatype", "min", "max"].map { "\(json[$0]!)" }
+        }
+        #expect(try geometry(before) == geometry(after))
+        let failed = try run(["convert", "sample-data/mr_brain_flair.nii.gz", folder + "/missing/out.nii.gz"])
+        #expect(failed.status != 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["brain.nii.gz"])
+    }
+
+    @Test func previewWritesAPNG() throws {
+        let folder = NSTemporaryDirectory() + "volsam-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let result = try run(["preview", "sample-data/ct_abdomen.nii.gz", "--labels", "sample-data/ct_abdomen_labels.nii.gz",
+                              "-o", folder + "/p.png", "--text"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("clip to [-125, 275]"))
+        let png = try Data(contentsOf: URL(fileURLWithPath: folder + "/p.png"))
+        #expect(png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        let mismatch = try run(["preview", "sample-data/ct_abdomen.nii.gz", "--labels", "sample-data/mr_brain_labels.nii.gz", "--text"])
+        #expect(mismatch.status != 0 && mismatch.stderr.contains("does not match"))
+    }
+}
