@@ -6,7 +6,7 @@ APT_PACKAGES = libnifti-dev libnifti2-dev libinsighttoolkit5-dev libopenblas-dev
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR = .build/demo
 
-.PHONY: all deps build test demo bench phantom clean
+.PHONY: all deps build test demo bench-io phantom clean
 
 all: build
 
@@ -37,9 +37,10 @@ demo: build
 	@echo
 	$(BIN) preview sample-data/mr_brain_flair.nii.gz --labels sample-data/mr_brain_labels.nii.gz --text -o $(DEMO_DIR)/mr_brain.png
 
-## bench: reading + normalizing a 512x512x200 int16 .nii.gz, VolSAM against nibabel (needs tools/reference venv)
-bench: build
-	bash tools/bench/volume_io.sh
+## bench-io: reading + normalizing a 512x512x200 int16 .nii.gz, VolSAM against nibabel (dev-only; PYTHON with nibabel)
+PYTHON ?= python3
+bench-io: build
+	$(PYTHON) tools/bench/volume_io.py
 
 ## phantom: regenerate sample-data/ (deterministic)
 phantom: build

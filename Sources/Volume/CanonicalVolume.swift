@@ -16,12 +16,14 @@ public struct CanonicalVolume: Sendable {
     public let sourceShape: [Int]
     public let source: VolumeSource
 
-    public init(_ volume: Volume) {
+    public init(_ volume: consuming Volume) {
         let reorientation = Reorientation(shape: volume.shape, affine: volume.affine)
         self.reorientation = reorientation
         shape = reorientation.canonicalShape
         affine = reorientation.canonicalAffine(sourceAffine: volume.affine)
-        voxels = reorientation.toCanonical(volume.voxels)
+        var moved: [Float] = []
+        swap(&moved, &volume.voxels)
+        voxels = reorientation.toCanonical(consuming: moved)
         sourceHeader = volume.header
         sourceShape = volume.shape
         source = volume.source

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The imaging modality, which decides the intensity normalization.
 public enum Modality: String, Sendable, CaseIterable {
@@ -57,7 +58,7 @@ public enum Normalization {
             if tag == "CT" { return ModalityDecision(modality: .ct, reason: "DICOM Modality tag is CT") }
             return ModalityDecision(modality: .mr, reason: "DICOM Modality tag is \(tag) (not CT): min-max normalization")
         }
-        let sample = strideSample(volume.voxels, limit: 1 << 20).sorted()
+        let sample = strideSample(volume.voxels, limit: 1 << 18).sorted()
         let low = percentile(sorted: sample, 0.5)
         let high = sample.last ?? 0
         if low <= -500 && high > 0 {
@@ -69,26 +70,38 @@ public enum Normalization {
 
     /// Maps voxels to [0, 1] with the given window. A constant result (no contrast) maps to 0.
     public static func normalize(_ voxels: [Float], window: IntensityWindow) -> [Float] {
-        var lo: Float, hi: Float
-        var clipped = voxels
+        var out = voxels
+        normalize(&out, window: window)
+        return out
+    }
+
+    /// normalize(_:window:) in place, so a large volume is not copied.
+    public static func normalize(_ voxels: inout [Float], window: IntensityWindow) {
+        let (lo, hi): (Float, Float)
         switch window {
-        case let .clip(a, b):
-            let (ca, cb) = (Float(a), Float(b))
-            for i in clipped.indices { clipped[i] = min(max(clipped[i], ca), cb) }
-            (lo, hi) = minMax(clipped)
-        case .minMax:
-            (lo, hi) = minMax(clipped)
+        case let .clip(a, b): (lo, hi) = (Float(a), Float(b))
+        case .minMax: (lo, hi) = (-.infinity, .infinity)
         case let .percentiles(a, b):
             let nonZero = voxels.filter { $0 != 0 }.sorted()
-            let pa = Float(percentile(sorted: nonZero, a)), pb = Float(percentile(sorted: nonZero, b))
-            for i in clipped.indices { clipped[i] = min(max(clipped[i], pa), pb) }
-            (lo, hi) = minMax(clipped)
+            (lo, hi) = (Float(percentile(sorted: nonZero, a)), Float(percentile(sorted: nonZero, b)))
         }
-        let span = hi - lo
-        guard span > 0 else { return [Float](repeating: 0, count: voxels.count) }
-        let scale = 1 / span
-        for i in clipped.indices { clipped[i] = (clipped[i] - lo) * scale }
-        return clipped
+        // Clipping is monotonic, so the clipped volume's extremes are the clipped raw extremes: one pass to find
+        // them, one pass to write the result.
+        let (rawLeast, rawMost) = minMax(voxels)
+        let least = min(max(rawLeast, lo), hi), most = min(max(rawMost, lo), hi)
+        let span = most - least
+        let scale = span > 0 ? 1 / span : 0  // no contrast: everything maps to 0
+        voxels.withUnsafeMutableBufferPointer { buffer in
+            let p = UncheckedBox(buffer.baseAddress!)
+            Parallel.forRanges(count: buffer.count) { range in
+                for i in range { p.value[i] = (min(max(p.value[i], lo), hi) - least) * scale }
+            }
+        }
+    }
+
+    /// Normalizes the voxels of a volume in place.
+    public static func normalize(_ volume: inout CanonicalVolume, window: IntensityWindow) {
+        normalize(&volume.voxels, window: window)
     }
 
     /// numpy.percentile (linear interpolation) of sorted values; q in 0...100.
@@ -102,12 +115,20 @@ public enum Normalization {
     }
 
     static func minMax(_ v: [Float]) -> (Float, Float) {
-        var lo = Float.infinity, hi = -Float.infinity
-        for x in v {
-            lo = min(lo, x)
-            hi = max(hi, x)
+        guard !v.isEmpty else { return (0, 0) }
+        let parts = Mutex(Array(repeating: (Float.infinity, -Float.infinity), count: 0))
+        v.withUnsafeBufferPointer { buffer in
+            let p = UncheckedBox(buffer.baseAddress!)
+            Parallel.forRanges(count: buffer.count) { range in
+                var lo = Float.infinity, hi = -Float.infinity
+                for i in range {
+                    lo = min(lo, p.value[i])
+                    hi = max(hi, p.value[i])
+                }
+                parts.withLock { $0.append((lo, hi)) }
+            }
         }
-        return v.isEmpty ? (0, 0) : (lo, hi)
+        return parts.withLock { all in (all.map(\.0).min()!, all.map(\.1).max()!) }
     }
 
     static func strideSample(_ v: [Float], limit: Int) -> [Float] {

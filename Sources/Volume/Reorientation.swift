@@ -71,23 +71,52 @@ public struct Reorientation: Sendable, Equatable {
     public func toCanonical<T>(_ source: [T]) -> [T] {
         precondition(source.count == sourceShape.reduce(1, *), "voxel count does not match the reorientation's shape")
         if isIdentity { return source }
-        let (start, strides) = walk
-        let shape = canonicalShape
-        return source.withUnsafeBufferPointer { src in
-            [T](unsafeUninitializedCapacity: source.count) { out, initialized in
-                var o = 0
-                for k in 0..<shape[2] {
-                    let zk = start + k * strides[2]
-                    for j in 0..<shape[1] {
-                        var p = zk + j * strides[1]
-                        for _ in 0..<shape[0] {
-                            (out.baseAddress! + o).initialize(to: src[p])
-                            o += 1
-                            p += strides[0]
+        return reorder(source, gatherFromSource: true)
+    }
+
+    /// toCanonical without a second buffer when only flips are needed (the common RAS/LAS -> LPS case).
+    public func toCanonical<T>(consuming source: consuming [T]) -> [T] {
+        guard sourceAxis == [0, 1, 2] else { return toCanonical(source) }
+        var voxels = source
+        flipInPlace(&voxels)
+        return voxels
+    }
+
+    /// Flips axes in place by swapping mirrored elements (valid when no axes are permuted).
+    private func flipInPlace<T>(_ voxels: inout [T]) {
+        let (nx, ny, nz) = (sourceShape[0], sourceShape[1], sourceShape[2])
+        let plane = nx * ny
+        voxels.withUnsafeMutableBufferPointer { buffer in
+            let p = UncheckedBox(buffer.baseAddress!)
+            let flips = flipped
+            if flips[0] || flips[1] {
+                Parallel.forRanges(count: nz, minimumChunk: 1) { slices in
+                    for k in slices {
+                        let slice = p.value + k * plane
+                        if flips[0] && flips[1] {  // both in-plane axes: reverse the whole slice
+                            var (a, b) = (0, plane - 1)
+                            while a < b { swap(&slice[a], &slice[b]); a += 1; b -= 1 }
+                        } else if flips[0] {
+                            for j in 0..<ny {
+                                var (a, b) = (j * nx, j * nx + nx - 1)
+                                while a < b { swap(&slice[a], &slice[b]); a += 1; b -= 1 }
+                            }
+                        } else {
+                            for j in 0..<(ny / 2) {
+                                let top = slice + j * nx, bottom = slice + (ny - 1 - j) * nx
+                                for i in 0..<nx { swap(&top[i], &bottom[i]) }
+                            }
                         }
                     }
                 }
-                initialized = source.count
+            }
+            if flips[2] {
+                Parallel.forRanges(count: plane, minimumChunk: 1 << 12) { range in
+                    for k in 0..<(nz / 2) {
+                        let a = p.value + k * plane, b = p.value + (nz - 1 - k) * plane
+                        for i in range { swap(&a[i], &b[i]) }
+                    }
+                }
             }
         }
     }
@@ -96,23 +125,43 @@ public struct Reorientation: Sendable, Equatable {
     public func toSource<T>(_ canonical: [T]) -> [T] {
         precondition(canonical.count == sourceShape.reduce(1, *), "voxel count does not match the reorientation's shape")
         if isIdentity { return canonical }
+        return reorder(canonical, gatherFromSource: false)
+    }
+
+    /// Walks the canonical grid row by row; each canonical row is a strided run of the file's grid.
+    /// Gathering reads that run into the canonical row; scattering writes the canonical row back into it.
+    private func reorder<T>(_ input: [T], gatherFromSource: Bool) -> [T] {
         let (start, strides) = walk
         let shape = canonicalShape
-        return canonical.withUnsafeBufferPointer { src in
-            [T](unsafeUninitializedCapacity: canonical.count) { out, initialized in
-                var o = 0
-                for k in 0..<shape[2] {
-                    let zk = start + k * strides[2]
-                    for j in 0..<shape[1] {
-                        var p = zk + j * strides[1]
-                        for _ in 0..<shape[0] {
-                            (out.baseAddress! + p).initialize(to: src[o])
-                            o += 1
-                            p += strides[0]
+        let rows = shape[1] * shape[2]
+        let width = shape[0]
+        return input.withUnsafeBufferPointer { src in
+            [T](unsafeUninitializedCapacity: input.count) { out, initialized in
+                let source = UncheckedBox(src.baseAddress!), target = UncheckedBox(out.baseAddress!)
+                Parallel.forRanges(count: rows, minimumChunk: max(1, (1 << 16) / max(1, width))) { range in
+                    for row in range {
+                        let j = row % shape[1], k = row / shape[1]
+                        let fileStart = start + j * strides[1] + k * strides[2]
+                        let canonicalStart = row * width
+                        let step = strides[0]
+                        if gatherFromSource {
+                            let to = target.value + canonicalStart
+                            if step == 1 {
+                                to.initialize(from: source.value + fileStart, count: width)
+                            } else {
+                                for i in 0..<width { (to + i).initialize(to: source.value[fileStart + i * step]) }
+                            }
+                        } else {
+                            let from = source.value + canonicalStart
+                            if step == 1 {
+                                (target.value + fileStart).initialize(from: from, count: width)
+                            } else {
+                                for i in 0..<width { (target.value + fileStart + i * step).initialize(to: from[i]) }
+                            }
                         }
                     }
                 }
-                initialized = canonical.count
+                initialized = input.count
             }
         }
     }

@@ -67,6 +67,7 @@ public struct Volume: Sendable {
     }
 
     /// The same volume permuted/flipped (no resampling) into VolSAM's processing layout, canonical LPS.
+    /// Copies the voxels; `CanonicalVolume(consuming:)` avoids the copy when the volume is no longer needed.
     public func canonical() -> CanonicalVolume { CanonicalVolume(self) }
 }
 
