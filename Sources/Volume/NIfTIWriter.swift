@@ -24,6 +24,16 @@ public enum NIfTIWriter {
         return .float32
     }
 
+    /// The source's own datatype when it still holds every value exactly (float sources stay float), else the
+    /// smallest exact one.
+    public static func datatype(for voxels: [Float], source: VoxelDataType) -> VoxelDataType {
+        if !source.isInteger { return source }
+        let exact = exactDatatype(for: voxels)
+        guard exact.isInteger, let range = source.integerRange, source.bytes <= 4 else { return exact }
+        let (lo, hi) = (voxels.min() ?? 0, voxels.max() ?? 0)
+        return range.contains(Double(lo)) && range.contains(Double(hi)) ? source : exact
+    }
+
     /// Writes `voxels` (axis 0 fastest, `shape` = 3 dims) as `datatype` to `path` (.nii or .nii.gz).
     /// `isLabelMap` sets the NIfTI label intent. Values must fit the datatype (integers are rounded).
     public static func write(voxels: [Float], shape: [Int], header: SpatialHeader, datatype: VoxelDataType,

@@ -17,15 +17,11 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         let volume = try options.load(input)
-        let source = volume.source.datatype
-        let datatype = source == .float64 || source == .float32 ? source : NIfTIWriter.exactDatatype(for: volume.voxels)
+        let datatype = NIfTIWriter.datatype(for: volume.voxels, source: volume.source.datatype)
         try NIfTIWriter.write(voxels: volume.voxels, shape: volume.shape, header: volume.header, datatype: datatype,
                               to: output)
         let s = volume.spacing
         print("Wrote \(output): \(volume.shape.map(String.init).joined(separator: "x")) \(datatype.name), "
               + String(format: "spacing %.4g x %.4g x %.4g mm, ", s.x, s.y, s.z) + "orientation \(volume.orientation.codes)")
-        if volume.source.nonFiniteCount > 0 {
-            FileHandle.standardError.write(Data("warning: \(input): \(volume.source.nonFiniteCount) NaN/inf voxels were written as the minimum\n".utf8))
-        }
     }
 }

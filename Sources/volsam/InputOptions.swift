@@ -10,9 +10,22 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, help: "Volume of a 4-D NIfTI file to read (0-based).")
     var volume: Int = 0
 
+    /// Reads a volume, noting on stderr what the user should know (4-D volume picked, NaN voxels replaced).
     func load(_ path: String) throws -> Volume {
-        try VolumeLoader.load(path: path, options: .init(volumeIndex: volume, seriesUID: series))
+        let loaded = try VolumeLoader.load(path: path, options: .init(volumeIndex: volume, seriesUID: series))
+        if loaded.source.volumeCount > 1 {
+            note("\(path) holds \(loaded.source.volumeCount) volumes; using volume \(loaded.source.volumeIndex) (choose with --volume N)")
+        }
+        if loaded.source.nonFiniteCount > 0 {
+            note("\(path) has \(loaded.source.nonFiniteCount) NaN/inf voxels; they are treated as the minimum")
+        }
+        return loaded
     }
+}
+
+/// A line on stderr that does not stop the command.
+func note(_ message: String) {
+    FileHandle.standardError.write(Data("note: \(message)\n".utf8))
 }
 
 /// Options choosing the modality and intensity window.

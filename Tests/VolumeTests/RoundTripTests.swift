@@ -71,6 +71,9 @@ import Testing
         #expect(NIfTIWriter.exactDatatype(for: [-1024, 3071]) == .int16)
         #expect(NIfTIWriter.exactDatatype(for: [0, 40000]) == .uint16)
         #expect(NIfTIWriter.exactDatatype(for: [0.5]) == .float32)
+        #expect(NIfTIWriter.datatype(for: [0, 1000], source: .uint16) == .uint16)
+        #expect(NIfTIWriter.datatype(for: [0, 1000], source: .float64) == .float64)
+        #expect(NIfTIWriter.datatype(for: [-5, 1000], source: .uint16) == .int16)
     }
 
     @Test func valuesThatDoNotFitAreRefused() throws {
