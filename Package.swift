@@ -19,6 +19,7 @@ let package = Package(
     products: [
         .executable(name: "volsam", targets: ["volsam"]),
         .library(name: "Volume", targets: ["Volume"]),
+        .library(name: "Metrics", targets: ["Metrics"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
     dependencies: [
@@ -34,13 +35,15 @@ let package = Package(
             linkerSettings: itkLibraries
         ),
         .target(name: "Volume", dependencies: ["CNIfTI", "CZlib", "CDICOMBridge"], swiftSettings: niftiInclude),
+        .target(name: "Metrics", dependencies: ["Volume"], swiftSettings: niftiInclude),
         .target(name: "Pipeline", dependencies: ["Volume", "CZlib"], swiftSettings: niftiInclude),
         .executableTarget(
             name: "volsam",
-            dependencies: ["Volume", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Volume", "Metrics", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: niftiInclude
         ),
         .testTarget(name: "VolumeTests", dependencies: ["Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "CZlib"], swiftSettings: niftiInclude),
         .testTarget(name: "CLITests", dependencies: ["volsam"]),
     ]

@@ -18,3 +18,10 @@ public enum Parallel {
         }
     }
 }
+
+/// Hands a value (typically a buffer pointer) to parallel workers that write disjoint parts of it; the caller
+/// guarantees that accesses do not race.
+public struct UncheckedBox<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
+}

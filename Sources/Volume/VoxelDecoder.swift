@@ -121,12 +121,6 @@ enum VoxelDecoder {
     }
 }
 
-/// A value handed to the decoding thread; access is ordered by the semaphores of DecodeState.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
 /// State shared between the decoding thread and the converting thread.
 final class DecodeState: @unchecked Sendable {
     let file: UncheckedBox<gzFile>
