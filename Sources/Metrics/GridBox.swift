@@ -1,4 +1,5 @@
 import Foundation
+import Volume
 
 /// An axis-aligned box of voxels [lower, upper) inside a 3-D grid.
 public struct GridBox: Sendable, Equatable {
@@ -20,12 +21,6 @@ public struct GridBox: Sendable, Equatable {
         if other.isEmpty { return self }
         return GridBox(lower: (0..<3).map { min(lower[$0], other.lower[$0]) },
                        upper: (0..<3).map { max(upper[$0], other.upper[$0]) })
-    }
-
-    /// Grown by `margin` voxels on every side, clipped to the grid.
-    public func grown(by margin: Int, within shape: [Int]) -> GridBox {
-        GridBox(lower: (0..<3).map { max(0, lower[$0] - margin) },
-                upper: (0..<3).map { min(shape[$0], upper[$0] + margin) })
     }
 
     public static let empty = GridBox(lower: [0, 0, 0], upper: [0, 0, 0])
@@ -51,20 +46,20 @@ public struct CroppedMask: Sendable {
         self.gridShape = gridShape
         self.box = box
         let size = box.size
-        var bits = [Bool](repeating: false, count: box.count)
-        var o = 0
-        for k in box.lower[2]..<box.upper[2] {
-            for j in box.lower[1]..<box.upper[1] {
-                let row = gridShape[0] * (j + gridShape[1] * k)
-                for i in box.lower[0]..<box.upper[0] {
-                    bits[o] = labels[row + i] == label
-                    o += 1
+        bits = [Bool](unsafeUninitializedCapacity: box.count) { out, initialized in
+            labels.withUnsafeBufferPointer { source in
+                let (from, to) = (UncheckedBox(source.baseAddress!), UncheckedBox(out.baseAddress!))
+                Parallel.forRanges(count: size[2], minimumChunk: 1) { ks in
+                    for k in ks {
+                        for j in 0..<size[1] {
+                            let row = gridShape[0] * (box.lower[1] + j + gridShape[1] * (box.lower[2] + k)) + box.lower[0]
+                            let o = size[0] * (j + size[1] * k)
+                            for i in 0..<size[0] { (to.value + o + i).initialize(to: from.value[row + i] == label) }
+                        }
+                    }
                 }
             }
+            initialized = box.count
         }
-        precondition(o == size.reduce(1, *))
-        self.bits = bits
     }
-
-    public var count: Int { bits.reduce(0) { $0 + ($1 ? 1 : 0) } }
 }

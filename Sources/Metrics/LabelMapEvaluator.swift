@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Volume
 
 /// Options for scoring a prediction against a reference label map.
@@ -19,7 +20,7 @@ public struct MetricOptions: Sendable {
     }
 }
 
-/// Per-label counts and extents of two label maps, from one pass over the voxels.
+/// Per-label counts and extents of two label maps, from one parallel pass over the voxels.
 struct LabelCensus {
     var predCount: [Int: Int] = [:]
     var gtCount: [Int: Int] = [:]
@@ -28,66 +29,116 @@ struct LabelCensus {
     var gtBox: [Int: GridBox] = [:]
 
     init(prediction: [Float], reference: [Float], shape: [Int], slices: Range<Int>? = nil) throws {
-        let (nx, ny) = (shape[0], shape[1])
         let kRange = slices ?? 0..<shape[2]
-        var pc = [Int](repeating: 0, count: 256), gc = pc, ic = pc
-        var boxes = [[Int]](repeating: [Int.max, Int.max, Int.max, -1, -1, -1], count: 512)  // pred 0..<256, gt 256..<512
-        func widen(_ slot: Int, _ i: Int, _ j: Int, _ k: Int) {
-            boxes[slot][0] = min(boxes[slot][0], i); boxes[slot][3] = max(boxes[slot][3], i)
-            boxes[slot][1] = min(boxes[slot][1], j); boxes[slot][4] = max(boxes[slot][4], j)
-            boxes[slot][2] = min(boxes[slot][2], k); boxes[slot][5] = max(boxes[slot][5], k)
-        }
-        func slotLabel(_ value: Float) throws -> Int {
-            guard value >= 0, value == value.rounded(), value < 16_777_216 else {
-                throw VolumeError("label map", "voxel value \(value) is not a label (labels are non-negative integers)")
+        let partials = Mutex<[CensusSlab]>([])
+        prediction.withUnsafeBufferPointer { pred in reference.withUnsafeBufferPointer { ref in
+            let (p, r) = (UncheckedBox(pred.baseAddress!), UncheckedBox(ref.baseAddress!))
+            Parallel.forRanges(count: kRange.count, minimumChunk: 1) { part in
+                let slab = CensusSlab(prediction: p.value, reference: r.value, shape: shape,
+                                      slices: (kRange.lowerBound + part.lowerBound)..<(kRange.lowerBound + part.upperBound))
+                partials.withLock { $0.append(slab) }
             }
-            return Int(value)
-        }
-        for k in kRange {
-            for j in 0..<ny {
-                let row = nx * (j + ny * k)
-                for i in 0..<nx {
-                    let p = prediction[row + i], g = reference[row + i]
-                    if p == 0 && g == 0 { continue }
-                    let lp = try slotLabel(p), lg = try slotLabel(g)
-                    if lp >= 256 || lg >= 256 {
-                        Self.slow(&self, lp, lg, i, j, k)
-                        continue
-                    }
-                    if lp != 0 { pc[lp] += 1; widen(lp, i, j, k) }
-                    if lg != 0 { gc[lg] += 1; widen(256 + lg, i, j, k) }
-                    if lp == lg { ic[lp] += 1 }
-                }
+        } }
+        for slab in partials.withLock({ $0 }) {
+            if let invalid = slab.invalid {
+                throw VolumeError("label map", "voxel value \(invalid) is not a label (labels are non-negative integers)")
             }
-        }
-        for l in 1..<256 {
-            if pc[l] > 0 {
-                predCount[l, default: 0] += pc[l]
-                predBox[l] = GridBox(lower: Array(boxes[l][0..<3]), upper: boxes[l][3..<6].map { $0 + 1 }).union(predBox[l] ?? .empty)
-            }
-            if gc[l] > 0 {
-                gtCount[l, default: 0] += gc[l]
-                gtBox[l] = GridBox(lower: Array(boxes[256 + l][0..<3]), upper: boxes[256 + l][3..<6].map { $0 + 1 }).union(gtBox[l] ?? .empty)
-            }
-            if ic[l] > 0 { intersection[l, default: 0] += ic[l] }
+            merge(slab)
         }
     }
 
-    /// Labels of 256 and above (rare): dictionaries instead of the fast tables.
-    private static func slow(_ census: inout LabelCensus, _ lp: Int, _ lg: Int, _ i: Int, _ j: Int, _ k: Int) {
-        let voxel = GridBox(lower: [i, j, k], upper: [i + 1, j + 1, k + 1])
-        if lp != 0 {
-            census.predCount[lp, default: 0] += 1
-            census.predBox[lp] = (census.predBox[lp] ?? .empty).union(voxel)
+    private mutating func merge(_ slab: CensusSlab) {
+        func box(_ slot: Int) -> GridBox {
+            let b = slot * 6
+            return GridBox(lower: Array(slab.boxes[b..<(b + 3)]), upper: slab.boxes[(b + 3)..<(b + 6)].map { $0 + 1 })
         }
-        if lg != 0 {
-            census.gtCount[lg, default: 0] += 1
-            census.gtBox[lg] = (census.gtBox[lg] ?? .empty).union(voxel)
+        for l in 1..<256 {
+            if slab.predCount[l] > 0 {
+                predCount[l, default: 0] += slab.predCount[l]
+                predBox[l] = box(l).union(predBox[l] ?? .empty)
+            }
+            if slab.gtCount[l] > 0 {
+                gtCount[l, default: 0] += slab.gtCount[l]
+                gtBox[l] = box(256 + l).union(gtBox[l] ?? .empty)
+            }
+            if slab.intersection[l] > 0 { intersection[l, default: 0] += slab.intersection[l] }
         }
-        if lp == lg && lp != 0 { census.intersection[lp, default: 0] += 1 }
+        for (l, c) in slab.large.predCount { predCount[l, default: 0] += c }
+        for (l, c) in slab.large.gtCount { gtCount[l, default: 0] += c }
+        for (l, c) in slab.large.intersection { intersection[l, default: 0] += c }
+        for (l, b) in slab.large.predBox { predBox[l] = b.union(predBox[l] ?? .empty) }
+        for (l, b) in slab.large.gtBox { gtBox[l] = b.union(gtBox[l] ?? .empty) }
     }
 
     var presentLabels: [Int] { Array(Set(predCount.keys).union(gtCount.keys)).sorted() }
+}
+
+/// The census of a range of slices: fast tables for labels below 256 (boxes as [minI, minJ, minK, maxI, maxJ,
+/// maxK]; prediction slots 0..<256, reference slots 256..<512), dictionaries for larger labels.
+struct CensusSlab {
+    var predCount = [Int](repeating: 0, count: 256)
+    var gtCount = [Int](repeating: 0, count: 256)
+    var intersection = [Int](repeating: 0, count: 256)
+    var boxes = [Int]((0..<512).flatMap { _ in [Int.max, Int.max, Int.max, -1, -1, -1] })
+    var large = Large()
+    var invalid: Float?
+
+    /// Labels of 256 and above (rare): dictionaries instead of the fast tables.
+    struct Large {
+        var predCount: [Int: Int] = [:], gtCount: [Int: Int] = [:], intersection: [Int: Int] = [:]
+        var predBox: [Int: GridBox] = [:], gtBox: [Int: GridBox] = [:]
+
+        mutating func add(_ lp: Int, _ lg: Int, _ i: Int, _ j: Int, _ k: Int) {
+            let voxel = GridBox(lower: [i, j, k], upper: [i + 1, j + 1, k + 1])
+            if lp >= 256 {
+                predCount[lp, default: 0] += 1
+                predBox[lp] = (predBox[lp] ?? .empty).union(voxel)
+            }
+            if lg >= 256 {
+                gtCount[lg, default: 0] += 1
+                gtBox[lg] = (gtBox[lg] ?? .empty).union(voxel)
+            }
+            if lp == lg && lp >= 256 { intersection[lp, default: 0] += 1 }
+        }
+    }
+
+    init(prediction: UnsafePointer<Float>, reference: UnsafePointer<Float>, shape: [Int], slices: Range<Int>) {
+        let (nx, ny) = (shape[0], shape[1])
+        boxes.withUnsafeMutableBufferPointer { box in
+            @inline(__always) func widen(_ slot: Int, _ i: Int, _ j: Int, _ k: Int) {
+                let b = slot * 6
+                if i < box[b] { box[b] = i }
+                if i > box[b + 3] { box[b + 3] = i }
+                if j < box[b + 1] { box[b + 1] = j }
+                if j > box[b + 4] { box[b + 4] = j }
+                if k < box[b + 2] { box[b + 2] = k }
+                if k > box[b + 5] { box[b + 5] = k }
+            }
+            for k in slices {
+                for j in 0..<ny {
+                    let row = nx * (j + ny * k)
+                    for i in 0..<nx {
+                        let p = prediction[row + i], g = reference[row + i]
+                        if p == 0 && g == 0 { continue }
+                        guard p >= 0, g >= 0, p < 16_777_216, g < 16_777_216, Float(Int(p)) == p, Float(Int(g)) == g else {
+                            invalid = p >= 0 && p < 16_777_216 && Float(Int(p)) == p ? g : p
+                            return
+                        }
+                        let lp = Int(p), lg = Int(g)
+                        if lp >= 256 || lg >= 256 {
+                            large.add(lp, lg, i, j, k)
+                            if lp < 256 && lp != 0 { predCount[lp] += 1; widen(lp, i, j, k) }
+                            if lg < 256 && lg != 0 { gtCount[lg] += 1; widen(256 + lg, i, j, k) }
+                            continue
+                        }
+                        if lp != 0 { predCount[lp] += 1; widen(lp, i, j, k) }
+                        if lg != 0 { gtCount[lg] += 1; widen(256 + lg, i, j, k) }
+                        if lp == lg { intersection[lp] += 1 }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Scores a predicted label map against a reference on the same grid.

@@ -19,8 +19,7 @@ public struct SurfaceDistances: Sendable {
     }
 
     static func directed(from: [Int], to: [Int], size: [Int], spacing: [Double]) -> [Double] {
-        let field = DistanceTransform.squaredDistances(size: size, spacing: spacing, sites: to)
-        return from.map { field[$0].squareRoot() }
+        DistanceTransform.squaredDistances(size: size, spacing: spacing, sites: to, at: from).map { $0.squareRoot() }
     }
 
     /// Both directions together (medpy pools them for HD95 and ASSD).

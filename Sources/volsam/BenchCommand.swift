@@ -1,12 +1,46 @@
 import ArgumentParser
 import Foundation
+import Metrics
 import Volume
 
 /// `volsam bench`: in-process timings of VolSAM's hot paths.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time VolSAM's hot paths (tools/bench has the reference comparisons).",
-        subcommands: [IOBench.self])
+        subcommands: [IOBench.self, MetricsBench.self])
+}
+
+/// `volsam bench metrics`: HD95 (with the other surface metrics) of one label of two masks, in-process.
+struct MetricsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics", abstract: "Time the surface metrics of two binary masks (file reading excluded).")
+
+    @Argument(help: "Prediction mask.") var prediction: String
+    @Argument(help: "Reference mask.") var reference: String
+    @Option(name: .long, help: "Label to score.") var label: Int = 1
+    @Option(name: .long, help: "Timed runs.") var runs: Int = 3
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() throws {
+        let pred = try VolumeLoader.load(path: prediction), gt = try VolumeLoader.load(path: reference)
+        guard pred.shape == gt.shape else { throw VolumeError(reference, "shape differs from \(prediction)") }
+        let spacing = [pred.spacing.x, pred.spacing.y, pred.spacing.z]
+        var times: [Double] = []
+        var result: LabelMetrics?
+        for _ in 0..<max(1, runs) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            result = try LabelMapEvaluator.evaluate(prediction: pred.voxels, reference: gt.voxels, shape: pred.shape,
+                                                    spacing: spacing, options: MetricOptions(labels: [label]))[0]
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let median = times.sorted()[times.count / 2]
+        let hd95 = result?.hd95 ?? .nan
+        if json {
+            print(#"{"hd95": \#(hd95), "median_s": \#(median), "best_s": \#(times.min()!), "runs": \#(times.count)}"#)
+        } else {
+            print(String(format: "hd95 %.6f mm: median %.3f s, best %.3f s over %d runs", hd95, median, times.min()!, times.count))
+        }
+    }
 }
 
 /// `volsam bench io`: read + canonical layout + normalization of a volume, best and median of N runs.

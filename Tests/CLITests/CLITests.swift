@@ -3,6 +3,7 @@ import Testing
 
 /// Runs the built `volsam` binary as a user would.
 @Suite struct CLITests {
+    init() {}
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     static let binary: String = {

@@ -36,3 +36,18 @@ import Testing
         #expect(Surface.voxels(of: mask, planar: true).count == 5 * 16)
     }
 }
+
+extension DistanceTransformTests {
+    @Test(arguments: 0..<20)
+    func queriesMatchTheFullField(seed: Int) {
+        var g = Generator(state: UInt64(1000 + seed))
+        let size = [Int.random(in: 1...12, using: &g), Int.random(in: 1...10, using: &g), Int.random(in: 1...9, using: &g)]
+        let spacing = (0..<3).map { _ in Double.random(in: 0.3...3.0, using: &g) }
+        let count = size.reduce(1, *)
+        let sites = (0..<count).filter { _ in Double.random(in: 0...1, using: &g) < 0.05 }
+        let queries = (0..<count).filter { _ in Double.random(in: 0...1, using: &g) < 0.3 }.shuffled(using: &g)
+        let full = DistanceTransform.squaredDistances(size: size, spacing: spacing, sites: sites)
+        let sparse = DistanceTransform.squaredDistances(size: size, spacing: spacing, sites: sites, at: queries)
+        #expect(sparse == queries.map { full[$0] })
+    }
+}

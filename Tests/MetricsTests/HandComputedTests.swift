@@ -101,3 +101,16 @@ import Testing
         }
     }
 }
+
+extension HandComputedTests {
+    @Test func largeLabelValuesAreScored() throws {
+        let shape = [10, 10, 10]
+        let a = Self.box(shape, [1, 1, 1], [5, 5, 5], label: 300), b = Self.box(shape, [2, 1, 1], [6, 5, 5], label: 300)
+        var mixed = a
+        mixed[999] = 2
+        let m = try evaluate(mixed, b, shape, [1, 1, 1])
+        #expect(m.map(\.label) == [2, 300])
+        #expect(abs(m[1].dice! - 0.75) < 1e-12 && abs(m[1].hd! - 1) < 1e-12)
+        #expect(m[0].predVoxels == 1 && m[0].gtVoxels == 0)
+    }
+}
