@@ -6,7 +6,7 @@ APT_PACKAGES = libnifti-dev libnifti2-dev libinsighttoolkit5-dev libopenblas-dev
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR = .build/demo
 
-.PHONY: all deps build test demo bench-io phantom clean
+.PHONY: all deps build test demo bench-io bench-metrics phantom clean
 
 all: build
 
@@ -41,6 +41,10 @@ demo: build
 PYTHON ?= python3
 bench-io: build
 	$(PYTHON) tools/bench/volume_io.py
+
+## bench-metrics: HD95 of two 512x512x150 ellipsoids, VolSAM against medpy (dev-only; PYTHON with numpy, nibabel, medpy)
+bench-metrics: build
+	$(PYTHON) tools/bench/metrics_hd95.py
 
 ## phantom: regenerate sample-data/ (deterministic)
 phantom: build

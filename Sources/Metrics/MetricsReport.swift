@@ -38,6 +38,19 @@ public enum MetricsReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// metrics_per_slice.csv: one row per case, axial slice and label.
+    public static func perSliceCSV(_ cases: [(caseID: String, rows: [(slice: Int, metrics: LabelMetrics)])]) -> String {
+        var lines = ["case,slice,label,name," + LabelMetrics.metricNames.joined(separator: ",") + ",pred_voxels,gt_voxels,note"]
+        for c in cases {
+            for (slice, m) in c.rows {
+                lines.append([csvField(c.caseID), String(slice), String(m.label), csvField(m.name ?? ""),
+                              m.values.map { number($0.1) }.joined(separator: ","), String(m.predVoxels),
+                              String(m.gtVoxels), csvField(m.notes.joined(separator: "; "))].joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// summary.json in nnU-Net's shape (metric_per_case, mean, foreground_mean) plus VolSAM's statistics.
     public static func summary(_ cases: [CaseMetrics], _ summary: MetricsSummary, convention: MetricConvention,
                                nsdTolerance: Double) -> [String: Any] {

@@ -35,7 +35,7 @@ struct Eval: ParsableCommand {
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
-    @Flag(name: .long, help: "Also score every axial slice in 2-D (single pair: per-slice rows in the output).")
+    @Flag(name: .long, help: "Also score every axial slice in 2-D (pair: per-slice rows in the output; folders: metrics_per_slice.csv).")
     var perSlice = false
 
     @OptionGroup var folders: FolderOptions
@@ -50,7 +50,7 @@ struct Eval: ParsableCommand {
         }
         if predIsFolder && gtIsFolder && !(isDICOMFolder(prediction) || isDICOMFolder(reference)) {
             try FolderEvaluation(prediction: prediction, reference: reference, options: options, folders: folders,
-                                 json: json).run()
+                                 json: json, perSlice: perSlice).run()
             return
         }
         try evaluatePair(options: options)

@@ -11,6 +11,7 @@ struct FolderEvaluation {
     let options: MetricOptions
     let folders: FolderOptions
     let json: Bool
+    let perSlice: Bool
 
     /// Case id -> file name, after stripping the extension and the prefix/suffix rule.
     static func cases(in folder: String, prefix: String, suffix: String) throws -> [String: String] {
@@ -41,14 +42,22 @@ struct FolderEvaluation {
         }
         let progress = ProgressBar(total: ids.count, unit: "cases", quiet: folders.quiet || json)
         let results = Mutex([String: Result<[LabelMetrics], VolumeError>]())
-        let (options, prediction, reference) = (options, prediction, reference)
+        let sliceRows = Mutex([String: [(slice: Int, metrics: LabelMetrics)]]())
+        let (options, prediction, reference, perSlice) = (options, prediction, reference, perSlice)
         DispatchQueue.concurrentPerform(iterations: ids.count) { index in
             let id = ids[index]
             let outcome: Result<[LabelMetrics], VolumeError>
             do {
-                outcome = .success(try CaseEvaluation.evaluate(
-                    prediction: prediction + "/" + predictions[id]!, reference: reference + "/" + references[id]!,
-                    options: options))
+                let predPath = prediction + "/" + predictions[id]!
+                let pred = try VolumeLoader.load(path: predPath)
+                let gt = try VolumeLoader.load(path: reference + "/" + references[id]!)
+                try CaseEvaluation.checkSameGrid(pred, gt, predictionPath: predPath)
+                let labels = try CaseEvaluation.evaluate(prediction: pred, reference: gt, options: options)
+                if perSlice {
+                    let rows = try CaseEvaluation.evaluatePerSlice(prediction: pred, reference: gt, options: options)
+                    sliceRows.withLock { $0[id] = rows }
+                }
+                outcome = .success(labels)
             } catch let error as VolumeError {
                 outcome = .failure(error)
             } catch {
@@ -73,6 +82,11 @@ struct FolderEvaluation {
         let outputFolder = folders.output ?? prediction
         try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
         try AtomicOutput.write(Data(MetricsReport.csv(scored).utf8), to: outputFolder + "/metrics.csv")
+        if perSlice {
+            let rows = sliceRows.withLock { $0 }
+            let csv = MetricsReport.perSliceCSV(scored.map { ($0.caseID, rows[$0.caseID] ?? []) })
+            try AtomicOutput.write(Data(csv.utf8), to: outputFolder + "/metrics_per_slice.csv")
+        }
         var summaryJSON = MetricsReport.summary(scored, summary, convention: options.convention,
                                                 nsdTolerance: options.nsdTolerance)
         summaryJSON["missing_predictions"] = missing

@@ -36,11 +36,13 @@ import Testing
             try FileManager.default.copyItem(atPath: Self.fixtures + "/\(name)_pred.nii.gz", toPath: pred + "/\(name).nii.gz")
             try FileManager.default.copyItem(atPath: Self.fixtures + "/\(name)_gt.nii.gz", toPath: gt + "/\(name)_seg.nii.gz")
         }
-        let result = try cli.run(["eval", pred, gt, "--gt-suffix", "_seg", "--quiet", "-o", folder + "/out"])
+        let result = try cli.run(["eval", pred, gt, "--gt-suffix", "_seg", "--quiet", "-o", folder + "/out", "--per-slice"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Dice (%)") && result.stdout.contains("HD95 (mm)"))
         let csv = try String(contentsOfFile: folder + "/out/metrics.csv", encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 1 + 5 + 1 + 1)  // header, 5 labels, 1, 1
+        let perSlice = try String(contentsOfFile: folder + "/out/metrics_per_slice.csv", encoding: .utf8)
+        #expect(perSlice.hasPrefix("case,slice,label") && perSlice.split(separator: "\n").count > 20)
         let summary = try #require(try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: folder + "/out/summary.json"))) as? [String: Any])
         #expect((summary["metric_per_case"] as? [Any])?.count == 3)
