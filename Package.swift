@@ -24,27 +24,33 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CNIfTI", path: "Sources/CNIfTI"),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "SystemZlib", path: "Sources/SystemZlib"),
         .target(
             name: "CDICOMBridge",
             path: "Sources/CDICOMBridge",
             cxxSettings: [.unsafeFlags(["-I/usr/include/ITK-5.2", "-I/usr/include/gdcm-3.0", "-std=c++17", "-O2", "-w"])],
             linkerSettings: itkLibraries
         ),
-        .target(name: "Volume", dependencies: ["CNIfTI", "CZlib", "CDICOMBridge"], swiftSettings: niftiInclude),
+        .target(name: "Volume", dependencies: ["CNIfTI", "SystemZlib", "CDICOMBridge"], swiftSettings: niftiInclude),
         .target(name: "Metrics", dependencies: ["Volume"], swiftSettings: niftiInclude),
-        .target(name: "Pipeline", dependencies: ["Volume", "CZlib"], swiftSettings: niftiInclude),
+        .target(name: "Tensor", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "SAM", dependencies: ["Tensor", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Pipeline", dependencies: ["Volume", "SystemZlib"], swiftSettings: niftiInclude),
         .executableTarget(
             name: "volsam",
-            dependencies: ["Volume", "Metrics", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Volume", "Metrics", "Pipeline", "SAM", "Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: niftiInclude
         ),
         .testTarget(name: "VolumeTests", dependencies: ["Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "SAMTests", dependencies: ["SAM", "Tensor"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "CZlib"], swiftSettings: niftiInclude),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "SystemZlib"], swiftSettings: niftiInclude),
         .testTarget(name: "CLITests", dependencies: ["volsam"]),
     ]
 )

@@ -1,4 +1,4 @@
-import CZlib
+import SystemZlib
 import Foundation
 
 /// Reads a NIfTI file's voxel bytes (gzip or plain, via zlib) and converts them to Float32, decoding the next chunk

@@ -1,4 +1,4 @@
-import CZlib
+import SystemZlib
 import Foundation
 
 /// Encodes 8-bit grey or RGB images as PNG (zlib deflate, CRC-32 from zlib).
