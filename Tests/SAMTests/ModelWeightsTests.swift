@@ -25,7 +25,8 @@ import Testing
             _ = try ModelWeights.locate(environment: ["VOLSAM_CACHE": folder])
             Issue.record("a wrong file was accepted")
         } catch let error as CheckpointError {
-            #expect(error.problem.contains("not the 39370479 bytes") && error.problem.contains("make weights"))
+            #expect(error.problem.contains("not the 39370479 bytes"), "\(error.problem)")
+            #expect(error.problem.contains("make weights"))
         }
     }
 

@@ -42,7 +42,7 @@ public enum ModelWeights {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         let actualSize = (attributes?[.size] as? NSNumber)?.intValue ?? -1
         guard actualSize == size else {
-            throw CheckpointError(path, "is \(actualSize) bytes, not the \(size) of the LiteMedSAM checkpoint; "
+            throw CheckpointError(path, "is \(actualSize) bytes, not the \(size) bytes of the LiteMedSAM checkpoint; "
                                   + "delete it and " + fetchHint)
         }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CheckpointError(path, "cannot read") }
