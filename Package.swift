@@ -30,6 +30,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CNIfTI", path: "Sources/CNIfTI"),
         .systemLibrary(name: "SystemZlib", path: "Sources/SystemZlib"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
         .target(
             name: "CDICOMBridge",
             path: "Sources/CDICOMBridge",
@@ -38,7 +39,7 @@ let package = Package(
         ),
         .target(name: "Volume", dependencies: ["CNIfTI", "SystemZlib", "CDICOMBridge"], swiftSettings: niftiInclude),
         .target(name: "Metrics", dependencies: ["Volume"], swiftSettings: niftiInclude),
-        .target(name: "Tensor", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "SAM", dependencies: ["Tensor", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Pipeline", dependencies: ["Volume", "SystemZlib"], swiftSettings: niftiInclude),
         .executableTarget(

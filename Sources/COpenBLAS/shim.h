@@ -1,0 +1,2 @@
+// OpenBLAS's CBLAS interface (sgemm) and its thread control.
+#include <cblas.h>

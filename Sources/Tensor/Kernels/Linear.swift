@@ -1,0 +1,22 @@
+import Foundation
+
+/// Fully connected layers (torch.nn.Linear): y = x W^T + b over the last dimension.
+public enum Linear {
+    /// `x` [..., in], `weight` [out, in], `bias` [out] -> [..., out].
+    public static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
+        precondition(x.shape.last == inFeatures, "input \(x.shape) does not end in \(inFeatures)")
+        let rows = x.count / inFeatures
+        var out = [Float](repeating: 0, count: rows * outFeatures)
+        if let bias {
+            for r in 0..<rows { out.replaceSubrange((r * outFeatures)..<((r + 1) * outFeatures), with: bias.data) }
+        }
+        x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in
+            out.withUnsafeMutableBufferPointer { op in
+                GEMM.multiply(xp.baseAddress!, wp.baseAddress!, into: op.baseAddress!, m: rows, n: outFeatures,
+                              k: inFeatures, transposeB: true, beta: bias == nil ? 0 : 1)
+            }
+        } }
+        return Tensor(shape: Array(x.shape.dropLast()) + [outFeatures], data: out)
+    }
+}
