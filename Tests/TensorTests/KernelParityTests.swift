@@ -33,3 +33,31 @@ import Testing
         }
     }
 }
+
+extension KernelParityTests {
+    @Test func vectorErfAndExpAreFloatAccurate() {
+        var worstErf: Float = 0, worstExp: Float = 0
+        var x: Float = -10
+        while x <= 10 {
+            let lanes = SIMD8<Float>((0..<8).map { x + Float($0) * 0.0003 })
+            let e = Elementwise.erf(lanes), p = Elementwise.exp(lanes)
+            for i in 0..<8 {
+                worstErf = max(worstErf, abs(e[i] - Float(Foundation.erf(Double(lanes[i])))))
+                let exact = Foundation.exp(Double(lanes[i]))
+                worstExp = max(worstExp, Float(abs(Double(p[i]) - exact) / exact))
+            }
+            x += 0.0024
+        }
+        #expect(worstErf < 2e-7, "erf max abs error \(worstErf)")
+        #expect(worstExp < 3e-7, "exp max rel error \(worstExp)")
+        #expect(Elementwise.exp(SIMD8(repeating: -100))[0] < 1e-37)
+    }
+
+    @Test func geluMatchesNaive() {
+        var g = Generator(state: 42)
+        var values = (0..<1003).map { _ in Float.random(in: -8...8, using: &g) } + [0, -0.0, 1e-8, 30, -30]
+        let expected = NaiveKernels.gelu(values)
+        Elementwise.gelu(&values)
+        for (a, b) in zip(values, expected) { #expect(abs(a - b) <= 1e-6 * max(1, abs(b))) }
+    }
+}

@@ -16,3 +16,10 @@ public enum NaiveKernels {
         return Tensor(shape: Array(x.shape.dropLast()) + [outFeatures], data: out)
     }
 }
+
+extension NaiveKernels {
+    /// GELU with libm's erf, in Double.
+    public static func gelu(_ values: [Float]) -> [Float] {
+        values.map { x in Float(0.5 * Double(x) * (1 + Foundation.erf(Double(x) / 2.0.squareRoot()))) }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Vectorized elementwise functions (8 lanes) with float accuracy: erf, exp, GELU.
+public enum Elementwise {
+    public typealias Lanes = SIMD8<Float>
+
+    /// erf on [-4, 4] as a rational minimax approximation (Eigen's generic_fast_erf_float); +-1 outside.
+    @inline(__always)
+    public static func erf(_ a: Lanes) -> Lanes {
+        let x = a.clamped(lowerBound: Lanes(repeating: -4), upperBound: Lanes(repeating: 4))
+        let x2 = x * x
+        var p = x2 * Lanes(repeating: -2.72614225801306e-10) + Lanes(repeating: 2.77068142495902e-08)
+        p = x2 * p + Lanes(repeating: -2.10102402082508e-06)
+        p = x2 * p + Lanes(repeating: -5.69250639462346e-05)
+        p = x2 * p + Lanes(repeating: -7.34990630326855e-04)
+        p = x2 * p + Lanes(repeating: -2.95459980854025e-03)
+        p = x2 * p + Lanes(repeating: -1.60960333262415e-02)
+        p = x * p
+        var q = x2 * Lanes(repeating: -1.45660718464996e-05) + Lanes(repeating: -2.13374055278905e-04)
+        q = x2 * q + Lanes(repeating: -1.68282697438203e-03)
+        q = x2 * q + Lanes(repeating: -7.37332916720468e-03)
+        q = x2 * q + Lanes(repeating: -1.42647390514189e-02)
+        return p / q
+    }
+
+    /// exp by range reduction (x = n ln2 + r) and a degree-6 polynomial for exp(r); 0 below -87.3, inf above 88.7.
+    @inline(__always)
+    public static func exp(_ a: Lanes) -> Lanes {
+        let x = a.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.7))
+        let n = (x * Lanes(repeating: 1.442695040888963)).rounded(.toNearestOrEven)
+        var r = x - n * Lanes(repeating: 0.693359375)
+        r = r - n * Lanes(repeating: -2.12194440e-4)
+        var p = Lanes(repeating: 1.9875691500e-4)
+        p = p * r + Lanes(repeating: 1.3981999507e-3)
+        p = p * r + Lanes(repeating: 8.3334519073e-3)
+        p = p * r + Lanes(repeating: 4.1665795894e-2)
+        p = p * r + Lanes(repeating: 1.6666665459e-1)
+        p = p * r + Lanes(repeating: 5.0000001201e-1)
+        p = p * r * r + r + Lanes(repeating: 1)
+        let exponent = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        return p * unsafeBitCast(exponent, to: Lanes.self)
+    }
+
+    /// GELU with the exact erf form (torch.nn.GELU()): x / 2 * (1 + erf(x / sqrt 2)), in place.
+    public static func gelu(_ values: inout [Float]) {
+        values.withUnsafeMutableBufferPointer { buffer in
+            let p = UncheckedPointer(buffer.baseAddress!)
+            ParallelLoop.forRanges(count: buffer.count, minimumChunk: 1 << 15) { range in
+                geluRange(p.pointer, range)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func geluRange(_ p: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+        var i = range.lowerBound
+        let half = Lanes(repeating: 0.5), invSqrt2 = Lanes(repeating: 0.70710678118654752)
+        while i + 8 <= range.upperBound {
+            let raw = UnsafeMutableRawPointer(p + i)
+            let x = raw.loadUnaligned(as: Lanes.self)
+            raw.storeBytes(of: half * x * (1 + erf(x * invSqrt2)), as: Lanes.self)
+            i += 8
+        }
+        while i < range.upperBound {
+            let x = p[i]
+            p[i] = 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752))
+            i += 1
+        }
+    }
+}
+
+/// A pointer handed to parallel workers that touch disjoint parts of it.
+public struct UncheckedPointer<T>: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<T>
+    public init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}
+
+/// Splits 0..<count into contiguous ranges run concurrently (as many as `threads`).
+public enum ParallelLoop {
+    nonisolated(unsafe) public static var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    public static func forRanges(count: Int, minimumChunk: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
+        let parts = max(1, min(threads, count / max(1, minimumChunk)))
+        if parts == 1 {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            body((count * part / parts)..<(count * (part + 1) / parts))
+        }
+    }
+}
