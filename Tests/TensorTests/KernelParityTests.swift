@@ -4,7 +4,7 @@ import Testing
 
 /// Every fast kernel against its naive reference on random inputs.
 @Suite struct KernelParityTests {
-    struct Generator: RandomNumberGenerator {
+    struct Generator: RandomNumberGenerator, Sendable {
         var state: UInt64
         mutating func next() -> UInt64 {
             state &+= 0x9E37_79B9_7F4A_7C15

@@ -1,0 +1,137 @@
+import Foundation
+
+/// 2-D convolutions on channels-last images: a tensor [H, W, C] (one image) or [N, H, W, C].
+/// Weights are given in PyTorch's layout and reordered once at load time.
+public enum Convolution {
+    /// Output size of a convolution along one axis.
+    public static func outputSize(_ input: Int, kernel: Int, stride: Int, padding: Int) -> Int {
+        (input + 2 * padding - kernel) / stride + 1
+    }
+
+    /// A full convolution's weight [Cout, Cin, k, k] reordered to [Cout, k, k, Cin] (the im2col row order).
+    public static func channelsLastWeight(_ weight: Tensor) -> Tensor {
+        let (cout, cin, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        var out = [Float](repeating: 0, count: weight.count)
+        for o in 0..<cout { for i in 0..<cin { for y in 0..<kh { for x in 0..<kw {
+            out[((o * kh + y) * kw + x) * cin + i] = weight.data[((o * cin + i) * kh + y) * kw + x]
+        } } } }
+        return Tensor(shape: [cout, kh, kw, cin], data: out)
+    }
+
+    /// Full convolution by im2col + sgemm. `x` [N, H, W, Cin], `weight` [Cout, k, k, Cin] (channelsLastWeight).
+    public static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int) -> Tensor {
+        let (n, h, w, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (cout, k) = (weight.shape[0], weight.shape[1])
+        precondition(weight.shape[3] == cin && weight.shape[2] == k)
+        if k == 1 && stride == 1 && padding == 0 {
+            return Linear.forward(x, weight: weight.reshaped([cout, cin]), bias: bias)
+        }
+        let oh = outputSize(h, kernel: k, stride: stride, padding: padding)
+        let ow = outputSize(w, kernel: k, stride: stride, padding: padding)
+        let patch = k * k * cin
+        var out: [Float] = []
+        out.reserveCapacity(n * oh * ow * cout)
+        for image in 0..<n {
+            var columns = [Float](repeating: 0, count: oh * ow * patch)
+            x.data.withUnsafeBufferPointer { src in columns.withUnsafeMutableBufferPointer { dst in
+                let (s, d) = (UncheckedPointer(UnsafeMutablePointer(mutating: src.baseAddress! + image * h * w * cin)),
+                              UncheckedPointer(dst.baseAddress!))
+                ParallelLoop.forRanges(count: oh, minimumChunk: 1) { rows in
+                    for oy in rows { for ox in 0..<ow {
+                        let row = d.pointer + (oy * ow + ox) * patch
+                        for ky in 0..<k {
+                            let iy = oy * stride - padding + ky
+                            for kx in 0..<k {
+                                let ix = ox * stride - padding + kx
+                                let target = row + (ky * k + kx) * cin
+                                if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }  // zero padding
+                                target.update(from: s.pointer + (iy * w + ix) * cin, count: cin)
+                            }
+                        }
+                    } }
+                }
+            } }
+            out += Linear.forward(Tensor(shape: [oh * ow, patch], data: columns), weight: weight.reshaped([cout, patch]),
+                                  bias: bias).data
+        }
+        return Tensor(shape: [n, oh, ow, cout], data: out)
+    }
+
+    /// A depthwise convolution's weight [C, 1, k, k] reordered to [k, k, C].
+    public static func depthwiseWeight(_ weight: Tensor) -> Tensor {
+        let (c, k) = (weight.shape[0], weight.shape[2])
+        var out = [Float](repeating: 0, count: weight.count)
+        for ch in 0..<c { for y in 0..<k { for x in 0..<k { out[(y * k + x) * c + ch] = weight.data[(ch * k + y) * k + x] } } }
+        return Tensor(shape: [k, k, c], data: out)
+    }
+
+    /// Depthwise (groups = channels) convolution, zero padding. `x` [N, H, W, C], `weight` [k, k, C], `bias` [C].
+    public static func depthwise(_ x: Tensor, weight: Tensor, bias: Tensor, stride: Int, padding: Int) -> Tensor {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let k = weight.shape[0]
+        let oh = outputSize(h, kernel: k, stride: stride, padding: padding)
+        let ow = outputSize(w, kernel: k, stride: stride, padding: padding)
+        var out = [Float](repeating: 0, count: n * oh * ow * c)
+        x.data.withUnsafeBufferPointer { src in weight.data.withUnsafeBufferPointer { wp in bias.data.withUnsafeBufferPointer { bp in
+            out.withUnsafeMutableBufferPointer { dst in
+                let s = UncheckedPointer(UnsafeMutablePointer(mutating: src.baseAddress!))
+                let kw = UncheckedPointer(UnsafeMutablePointer(mutating: wp.baseAddress!))
+                let b = UncheckedPointer(UnsafeMutablePointer(mutating: bp.baseAddress!))
+                let d = UncheckedPointer(dst.baseAddress!)
+                ParallelLoop.forRanges(count: n * oh, minimumChunk: 1) { rows in
+                    for row in rows {
+                        let image = row / oh, oy = row % oh
+                        for ox in 0..<ow {
+                            let target = d.pointer + ((image * oh + oy) * ow + ox) * c
+                            target.update(from: b.pointer, count: c)
+                            for ky in 0..<k {
+                                let iy = oy * stride - padding + ky
+                                if iy < 0 || iy >= h { continue }
+                                for kx in 0..<k {
+                                    let ix = ox * stride - padding + kx
+                                    if ix < 0 || ix >= w { continue }
+                                    let input = s.pointer + ((image * h + iy) * w + ix) * c
+                                    let taps = kw.pointer + (ky * k + kx) * c
+                                    var ch = 0
+                                    while ch + 8 <= c {
+                                        let acc = UnsafeMutableRawPointer(target + ch)
+                                        let sum = acc.loadUnaligned(as: SIMD8<Float>.self)
+                                            + UnsafeRawPointer(input + ch).loadUnaligned(as: SIMD8<Float>.self)
+                                            * UnsafeRawPointer(taps + ch).loadUnaligned(as: SIMD8<Float>.self)
+                                        acc.storeBytes(of: sum, as: SIMD8<Float>.self)
+                                        ch += 8
+                                    }
+                                    while ch < c { target[ch] += input[ch] * taps[ch]; ch += 1 }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } } }
+        return Tensor(shape: [n, oh, ow, c], data: out)
+    }
+
+    /// Transposed convolution with kernel 2 and stride 2 (SAM's upscaling): `x` [N, H, W, Cin], `weight` in
+    /// PyTorch's [Cin, Cout, 2, 2] layout, `bias` [Cout] -> [N, 2H, 2W, Cout].
+    public static func transposed2x2(_ x: Tensor, weight: Tensor, bias: Tensor) -> Tensor {
+        let (n, h, w, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let cout = weight.shape[1]
+        // As a matrix [Cin, Cout*4] with columns ordered (ky, kx, cout): one sgemm gives every output tap.
+        var reordered = [Float](repeating: 0, count: weight.count)
+        for i in 0..<cin { for o in 0..<cout { for ky in 0..<2 { for kx in 0..<2 {
+            reordered[i * cout * 4 + (ky * 2 + kx) * cout + o] = weight.data[((i * cout + o) * 2 + ky) * 2 + kx]
+        } } } }
+        var taps = [Float](repeating: 0, count: n * h * w * cout * 4)
+        x.data.withUnsafeBufferPointer { xp in reordered.withUnsafeBufferPointer { wp in taps.withUnsafeMutableBufferPointer { tp in
+            GEMM.multiply(xp.baseAddress!, wp.baseAddress!, into: tp.baseAddress!, m: n * h * w, n: cout * 4, k: cin)
+        } } }
+        var out = [Float](repeating: 0, count: n * 4 * h * w * cout)
+        for image in 0..<n { for y in 0..<h { for xx in 0..<w { for ky in 0..<2 { for kx in 0..<2 {
+            let source = (((image * h + y) * w + xx) * 4 + ky * 2 + kx) * cout
+            let target = ((image * 2 * h + 2 * y + ky) * 2 * w + 2 * xx + kx) * cout
+            for o in 0..<cout { out[target + o] = taps[source + o] + bias.data[o] }
+        } } } } }
+        return Tensor(shape: [n, 2 * h, 2 * w, cout], data: out)
+    }
+}

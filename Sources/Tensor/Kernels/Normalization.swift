@@ -1,0 +1,68 @@
+import Foundation
+
+/// Layer normalization over the last dimension (torch.nn.LayerNorm; also SAM's LayerNorm2d on channels-last data).
+public enum LayerNorm {
+    /// `x` [..., C]; `weight`, `bias` [C]; biased variance, as torch.
+    public static func forward(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float) -> Tensor {
+        let c = weight.count
+        precondition(x.shape.last == c && bias.count == c)
+        let rows = x.count / c
+        var out = [Float](repeating: 0, count: x.count)
+        x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in bias.data.withUnsafeBufferPointer { bp in
+            out.withUnsafeMutableBufferPointer { op in
+                let (src, dst) = (UncheckedPointer(UnsafeMutablePointer(mutating: xp.baseAddress!)), UncheckedPointer(op.baseAddress!))
+                let (w, b) = (UncheckedPointer(UnsafeMutablePointer(mutating: wp.baseAddress!)),
+                              UncheckedPointer(UnsafeMutablePointer(mutating: bp.baseAddress!)))
+                ParallelLoop.forRanges(count: rows, minimumChunk: max(1, 16384 / c)) { range in
+                    for r in range {
+                        let row = src.pointer + r * c, target = dst.pointer + r * c
+                        var sum: Float = 0
+                        for i in 0..<c { sum += row[i] }
+                        let mean = sum / Float(c)
+                        var squares: Float = 0
+                        for i in 0..<c { let d = row[i] - mean; squares += d * d }
+                        let inv = 1 / (squares / Float(c) + epsilon).squareRoot()
+                        for i in 0..<c { target[i] = (row[i] - mean) * inv * w.pointer[i] + b.pointer[i] }
+                    }
+                }
+            }
+        } } }
+        return Tensor(shape: x.shape, data: out)
+    }
+}
+
+/// Softmax over the last dimension, in place (numerically stable: the row maximum is subtracted first).
+public enum Softmax {
+    public static func rows(_ values: inout [Float], width: Int) {
+        let rows = values.count / width
+        values.withUnsafeMutableBufferPointer { buffer in
+            let p = UncheckedPointer(buffer.baseAddress!)
+            ParallelLoop.forRanges(count: rows, minimumChunk: max(1, 16384 / width)) { range in
+                for r in range { row(p.pointer + r * width, width) }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func row(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        var top = -Float.infinity
+        for i in 0..<n { top = max(top, p[i]) }
+        var sum: Float = 0
+        var i = 0
+        let shift = Elementwise.Lanes(repeating: top)
+        while i + 8 <= n {
+            let raw = UnsafeMutableRawPointer(p + i)
+            let e = Elementwise.exp(raw.loadUnaligned(as: Elementwise.Lanes.self) - shift)
+            raw.storeBytes(of: e, as: Elementwise.Lanes.self)
+            sum += e.sum()
+            i += 8
+        }
+        while i < n {
+            p[i] = Foundation.exp(p[i] - top)
+            sum += p[i]
+            i += 1
+        }
+        let inv = 1 / sum
+        for j in 0..<n { p[j] *= inv }
+    }
+}
