@@ -102,3 +102,27 @@ extension NaiveKernels {
         return Tensor(shape: [n, h, w, c], data: out)
     }
 }
+
+extension NaiveKernels {
+    /// Attention for one (group, head): q [lq, d], k [lk, d], v [lk, dv], bias [lq, lk] or nil.
+    public static func attention(q: [Float], k: [Float], v: [Float], lq: Int, lk: Int, d: Int, dv: Int, scale: Float,
+                                 bias: [Float]?) -> [Float] {
+        var out = [Float](repeating: 0, count: lq * dv)
+        for i in 0..<lq {
+            var scores = (0..<lk).map { j -> Double in
+                var s = 0.0
+                for c in 0..<d { s += Double(q[i * d + c]) * Double(k[j * d + c]) }
+                return s * Double(scale) + Double(bias?[i * lk + j] ?? 0)
+            }
+            let top = scores.max()!
+            scores = scores.map { Foundation.exp($0 - top) }
+            let sum = scores.reduce(0, +)
+            for c in 0..<dv {
+                var acc = 0.0
+                for j in 0..<lk { acc += scores[j] / sum * Double(v[j * dv + c]) }
+                out[i * dv + c] = Float(acc)
+            }
+        }
+        return out
+    }
+}

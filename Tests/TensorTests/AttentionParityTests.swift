@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+@testable import Tensor
+
+@Suite struct AttentionParityTests {
+    /// TinyViT's packing: per token, per head [q(kd) | k(kd) | v(d)]; output per token [head0 d | head1 d ...].
+    static let cases: [[Int]] = [[3, 2, 49, 8, 8, 1], [2, 5, 13, 16, 16, 0], [1, 8, 7, 16, 16, 0]]
+
+    @Test(arguments: cases)
+    func packedMultiHeadAttentionMatchesNaive(setting: [Int]) {
+        let (groups, heads, tokens, kd, d, withBias) = (setting[0], setting[1], setting[2], setting[3], setting[4], setting[5] == 1)
+        var g = KernelParityTests.Generator(state: UInt64(groups * 100 + heads))
+        let per = 2 * kd + d
+        let qkv = (0..<(groups * tokens * heads * per)).map { _ in Float.random(in: -1...1, using: &g) }
+        let bias = withBias ? (0..<(heads * tokens * tokens)).map { _ in Float.random(in: -1...1, using: &g) } : nil
+        var out = [Float](repeating: 0, count: groups * tokens * heads * d)
+        let scale = 1 / Float(kd).squareRoot()
+        let row = heads * per
+        let layout = Attention.Layout(groupStride: tokens * row, headOffset: per, rowStride: row)
+        let outLayout = Attention.Layout(groupStride: tokens * heads * d, headOffset: d, rowStride: heads * d)
+        let biasValues = bias ?? []
+        qkv.withUnsafeBufferPointer { p in out.withUnsafeMutableBufferPointer { o in biasValues.withUnsafeBufferPointer { b in
+            let base = p.baseAddress!
+            Attention.forward(q: base, qLayout: layout, k: base + kd, kLayout: layout, v: base + 2 * kd, vLayout: layout,
+                              out: o.baseAddress!, outLayout: outLayout, groups: groups, heads: heads, lq: tokens,
+                              lk: tokens, keyDim: kd, valueDim: d, scale: scale, bias: bias == nil ? nil : b.baseAddress)
+        } } }
+        for group in 0..<groups {
+            for h in 0..<heads {
+                func slice(_ offset: Int, _ width: Int) -> [Float] {
+                    (0..<tokens).flatMap { t in (0..<width).map { qkv[(group * tokens + t) * row + h * per + offset + $0] } }
+                }
+                let expected = NaiveKernels.attention(q: slice(0, kd), k: slice(kd, kd), v: slice(2 * kd, d), lq: tokens,
+                                                      lk: tokens, d: kd, dv: d, scale: scale,
+                                                      bias: bias.map { Array($0[(h * tokens * tokens)..<((h + 1) * tokens * tokens)]) })
+                for t in 0..<tokens {
+                    for c in 0..<d {
+                        let got = out[(group * tokens + t) * heads * d + h * d + c]
+                        #expect(abs(got - expected[t * d + c]) < 1e-5)
+                    }
+                }
+            }
+        }
+    }
+}
