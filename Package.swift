@@ -49,7 +49,7 @@ let package = Package(
         ),
         .testTarget(name: "VolumeTests", dependencies: ["Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
-        .testTarget(name: "SAMTests", dependencies: ["SAM", "Tensor"]),
+        .testTarget(name: "SAMTests", dependencies: ["SAM", "Tensor", "SystemZlib"], exclude: ["Fixtures"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "SystemZlib"], swiftSettings: niftiInclude),
         .testTarget(name: "CLITests", dependencies: ["volsam"]),

@@ -1,0 +1,132 @@
+import Foundation
+import Tensor
+
+/// TinyViT's inverted-residual block: 1x1 expand, GELU, 3x3 depthwise, GELU, 1x1 project, + input, GELU.
+struct MBConv {
+    let conv1: FoldedConv, conv2: FoldedConv, conv3: FoldedConv
+
+    init(_ store: ParameterStore, _ prefix: String, channels: Int, expand: Int = 4) {
+        let hidden = channels * expand
+        conv1 = FoldedConv(store, prefix + ".conv1", in: channels, out: hidden, kernel: 1)
+        conv2 = FoldedConv(store, prefix + ".conv2", in: hidden, out: hidden, kernel: 3, depthwise: true)
+        conv3 = FoldedConv(store, prefix + ".conv3", in: hidden, out: channels, kernel: 1)
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        gelu(add(conv3(gelu(conv2(gelu(conv1(x))))), x))
+    }
+}
+
+/// TinyViT's downsampling between stages: 1x1, GELU, 3x3 depthwise (stride 2, or 1 into the 320-channel stage),
+/// GELU, 1x1.
+struct PatchMerging {
+    let conv1: FoldedConv, conv2: FoldedConv, conv3: FoldedConv
+
+    init(_ store: ParameterStore, _ prefix: String, in cin: Int, out cout: Int) {
+        conv1 = FoldedConv(store, prefix + ".conv1", in: cin, out: cout, kernel: 1)
+        conv2 = FoldedConv(store, prefix + ".conv2", in: cout, out: cout, kernel: 3, stride: cout == 320 ? 1 : 2,
+                           depthwise: true)
+        conv3 = FoldedConv(store, prefix + ".conv3", in: cout, out: cout, kernel: 1)
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor { conv3(gelu(conv2(gelu(conv1(x))))) }
+}
+
+/// TinyViT's transformer block: windowed multi-head attention with learned relative-position biases (zero-padded
+/// to whole windows), + input; 3x3 depthwise local conv; MLP (LayerNorm, fc1, GELU, fc2), + input.
+struct TinyViTBlock {
+    let channels: Int, heads: Int, window: Int
+    let attentionNorm: Norm, qkv: Dense, projection: Dense
+    /// [heads, window^2, window^2], expanded from attention_biases by TinyViT's offset table.
+    let positionBias: Tensor
+    let localConv: FoldedConv
+    let mlpNorm: Norm, fc1: Dense, fc2: Dense
+
+    init(_ store: ParameterStore, _ prefix: String, channels: Int, heads: Int, window: Int) {
+        self.channels = channels
+        self.heads = heads
+        self.window = window
+        attentionNorm = Norm(store, prefix + ".attn.norm", channels)
+        qkv = Dense(store, prefix + ".attn.qkv", in: channels, out: 3 * channels)
+        projection = Dense(store, prefix + ".attn.proj", in: channels, out: channels)
+        let (indices, offsetCount) = Self.biasIndices(window: window)
+        let table = store.tensor(prefix + ".attn.attention_biases", [heads, offsetCount])
+        let n = window * window
+        var bias = [Float](repeating: 0, count: heads * n * n)
+        for h in 0..<heads { for i in 0..<(n * n) { bias[h * n * n + i] = table.data[h * offsetCount + indices[i]] } }
+        positionBias = Tensor(shape: [heads, n, n], data: bias)
+        localConv = FoldedConv(store, prefix + ".local_conv", in: channels, out: channels, kernel: 3, depthwise: true)
+        mlpNorm = Norm(store, prefix + ".mlp.norm", channels)
+        fc1 = Dense(store, prefix + ".mlp.fc1", in: channels, out: 4 * channels)
+        fc2 = Dense(store, prefix + ".mlp.fc2", in: 4 * channels, out: channels)
+    }
+
+    /// TinyViT's attention_bias_idxs: for each pair of window positions, the index of their (|dy|, |dx|) offset in
+    /// first-seen order.
+    static func biasIndices(window: Int) -> (indices: [Int], offsetCount: Int) {
+        let points = (0..<window).flatMap { y in (0..<window).map { x in (y, x) } }
+        var offsets: [Int: Int] = [:]
+        var indices: [Int] = []
+        for p1 in points {
+            for p2 in points {
+                let key = abs(p1.0 - p2.0) * 10_000 + abs(p1.1 - p2.1)
+                if offsets[key] == nil { offsets[key] = offsets.count }
+                indices.append(offsets[key]!)
+            }
+        }
+        return (indices, offsets.count)
+    }
+
+    /// `x` [H, W, C] -> [H, W, C].
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        let (h, w, c) = (x.shape[0], x.shape[1], x.shape[2])
+        let attended = windowAttention(x)
+        let afterAttention = add(x, attended)
+        let local = localConv(afterAttention)
+        let mlp = fc2(gelu(fc1(mlpNorm(local))))
+        return add(local, mlp).reshaped([h, w, c])
+    }
+
+    /// Pads to whole windows with zeros, attends within each window, drops the padding.
+    func windowAttention(_ x: Tensor) -> Tensor {
+        let (h, w, c) = (x.shape[0], x.shape[1], x.shape[2])
+        let ws = window
+        let ph = (h + ws - 1) / ws * ws, pw = (w + ws - 1) / ws * ws
+        let (nH, nW) = (ph / ws, pw / ws)
+        let n = ws * ws, windows = nH * nW
+        // Gather into [windows, ws*ws, C]; padded positions stay zero (as F.pad before the block's norm).
+        var gathered = [Float](repeating: 0, count: windows * n * c)
+        for y in 0..<h {
+            for xx in 0..<w {
+                let win = (y / ws) * nW + xx / ws, pos = (y % ws) * ws + xx % ws
+                let target = (win * n + pos) * c, source = (y * w + xx) * c
+                for ch in 0..<c { gathered[target + ch] = x.data[source + ch] }
+            }
+        }
+        let tokens = Tensor(shape: [windows * n, c], data: gathered)
+        let packed = qkv(attentionNorm(tokens))  // per token, per head [q | k | v] of head_dim each
+        let headDim = c / heads
+        var attended = [Float](repeating: 0, count: windows * n * c)
+        let row = 3 * c
+        packed.data.withUnsafeBufferPointer { p in attended.withUnsafeMutableBufferPointer { o in
+            positionBias.data.withUnsafeBufferPointer { b in
+                let layout = Attention.Layout(groupStride: n * row, headOffset: 3 * headDim, rowStride: row)
+                Attention.forward(q: p.baseAddress!, qLayout: layout, k: p.baseAddress! + headDim, kLayout: layout,
+                                  v: p.baseAddress! + 2 * headDim, vLayout: layout, out: o.baseAddress!,
+                                  outLayout: .init(groupStride: n * c, headOffset: headDim, rowStride: c),
+                                  groups: windows, heads: heads, lq: n, lk: n, keyDim: headDim, valueDim: headDim,
+                                  scale: 1 / Float(headDim).squareRoot(), bias: b.baseAddress!)
+            }
+        } }
+        let projected = projection(Tensor(shape: [windows * n, c], data: attended))
+        var out = [Float](repeating: 0, count: h * w * c)
+        for y in 0..<h {
+            for xx in 0..<w {
+                let win = (y / ws) * nW + xx / ws, pos = (y % ws) * ws + xx % ws
+                let source = (win * n + pos) * c, target = (y * w + xx) * c
+                for ch in 0..<c { out[target + ch] = projected.data[source + ch] }
+            }
+        }
+        return Tensor(shape: [h, w, c], data: out)
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+@testable import SAM
+@testable import Tensor
+
+/// The Swift engine against PyTorch's LiteMedSAM on real slices: embedding within 1e-3 of its largest magnitude,
+/// low-res logits within 2e-2, IoU predictions within 1e-3.
+@Suite(.serialized) struct EngineParityTests {
+    @Test(arguments: GoldenCase.names)
+    func encoderAndDecoderMatchPyTorch(name: String) throws {
+        guard let model = SharedModel.model else {
+            print("skipping: LiteMedSAM weights are not in the cache (make weights)")
+            return
+        }
+        let golden = try GoldenCase(name)
+        let embedding = model.encode(try golden.modelInput())
+        #expect(embedding.shape == [64, 64, 256])
+        var worst = 0.0
+        for (index, value) in zip(golden.meta.embedding.sample_index, golden.meta.embedding.sample_value) {
+            worst = max(worst, abs(Double(embedding.data[index]) - value))
+        }
+        let maxAbs = golden.meta.embedding.max_abs
+        #expect(worst <= 1e-3 * maxAbs, "\(name): embedding differs by \(worst) (max magnitude \(maxAbs))")
+        #expect(abs(Double(embedding.maxAbs) - maxAbs) <= 1e-3 * maxAbs)
+        for (index, prompt) in golden.meta.prompts.enumerated() {
+            let (logits, iou) = model.decode(embedding: embedding, prompt: golden.prompt(prompt))
+            let expected = try golden.floats("logits_\(index).f32.gz")
+            let difference = zip(logits[0].data, expected).map { abs($0 - $1) }.max()!
+            #expect(difference <= 2e-2, "\(name) \(prompt.kind): logits differ by \(difference)")
+            #expect(abs(Double(iou[0]) - prompt.iou) <= 1e-3, "\(name) \(prompt.kind): IoU \(iou[0]) vs \(prompt.iou)")
+        }
+    }
+}
