@@ -31,6 +31,7 @@ let package = Package(
         .systemLibrary(name: "CNIfTI", path: "Sources/CNIfTI"),
         .systemLibrary(name: "SystemZlib", path: "Sources/SystemZlib"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(
             name: "CDICOMBridge",
             path: "Sources/CDICOMBridge",
@@ -39,7 +40,7 @@ let package = Package(
         ),
         .target(name: "Volume", dependencies: ["CNIfTI", "SystemZlib", "CDICOMBridge"], swiftSettings: niftiInclude),
         .target(name: "Metrics", dependencies: ["Volume"], swiftSettings: niftiInclude),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CMalloc", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "SAM", dependencies: ["Tensor", "Volume", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: niftiInclude),
         .target(name: "Pipeline", dependencies: ["Volume", "SystemZlib"], swiftSettings: niftiInclude),

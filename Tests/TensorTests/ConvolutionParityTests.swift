@@ -58,3 +58,42 @@ import Testing
         for (a, b) in zip(values, expected) { #expect(abs(a - b) <= 1e-6 * max(1, b) + 1e-8) }
     }
 }
+
+extension ConvolutionParityTests {
+    @Test(arguments: [(9, 16, 8, 32), (20, 7, 16, 64), (1, 5, 8, 32)])
+    func fusedInvertedResidualMatchesTheComposition(h: Int, w: Int, c: Int, hidden: Int) {
+        var g = G(state: UInt64(h * 31 + w))
+        let x = Self.random([h, w, c], &g)
+        let e = Self.random([hidden, c], &g), eb = Self.random([hidden], &g)
+        let d = Self.random([3, 3, hidden], &g), db = Self.random([hidden], &g)
+        let p = Self.random([c, hidden], &g), pb = Self.random([c], &g)
+        var expanded = Linear.forward(x, weight: e, bias: eb)
+        Elementwise.gelu(&expanded.data)
+        var filtered = Convolution.depthwise(expanded.reshaped([1, h, w, hidden]), weight: d, bias: db, stride: 1, padding: 1)
+        Elementwise.gelu(&filtered.data)
+        var expected = Linear.forward(filtered.reshaped([h * w, hidden]), weight: p, bias: pb)
+        for i in expected.data.indices { expected.data[i] += x.data[i] }
+        Elementwise.gelu(&expected.data)
+        let fused = InvertedResidual.forward(x, expand: e, expandBias: eb, depthwise: d, depthwiseBias: db, project: p,
+                                             projectBias: pb)
+        #expect(fused.maxAbsDifference(expected.reshaped([h, w, c])) < 1e-4)
+    }
+}
+
+extension ConvolutionParityTests {
+    @Test(arguments: [1, 37, 300])
+    func fusedResidualMLPMatchesTheComposition(rows: Int) {
+        var g = G(state: UInt64(rows))
+        let (c, hidden) = (16, 64)
+        let x = Self.random([rows, c], &g), nw = Self.random([c], &g), nb = Self.random([c], &g)
+        let w1 = Self.random([hidden, c], &g), b1 = Self.random([hidden], &g)
+        let w2 = Self.random([c, hidden], &g), b2 = Self.random([c], &g)
+        var h = Linear.forward(LayerNorm.forward(x, weight: nw, bias: nb, epsilon: 1e-5), weight: w1, bias: b1)
+        Elementwise.gelu(&h.data)
+        var expected = Linear.forward(h, weight: w2, bias: b2)
+        for i in expected.data.indices { expected.data[i] += x.data[i] }
+        let fused = ResidualMLP.forward(x, normWeight: nw, normBias: nb, epsilon: 1e-5, fc1: w1, fc1Bias: b1, fc2: w2,
+                                        fc2Bias: b2)
+        #expect(fused.maxAbsDifference(expected) < 1e-4)
+    }
+}

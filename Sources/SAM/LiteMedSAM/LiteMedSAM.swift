@@ -9,6 +9,7 @@ public final class LiteMedSAM: @unchecked Sendable {
 
     /// Loads a checkpoint (the cached LiteMedSAM weights unless `path` is given); every tensor must fit.
     public init(weights path: String? = nil) throws {
+        MemoryReuse.configure()
         let file = try ModelWeights.locate(explicit: path)
         let store = ParameterStore(try CheckpointReader.read(path: file), source: file)
         encoder = TinyViTEncoder(store)
@@ -18,7 +19,7 @@ public final class LiteMedSAM: @unchecked Sendable {
     }
 
     /// The image embedding [64, 64, 256] of a preprocessed 256x256x3 image (channels-last).
-    public func encode(_ image: Tensor) -> Tensor { encoder(image) }
+    public func encode(_ image: Tensor, timer: StageTimer? = nil) -> Tensor { encoder(image, timer: timer) }
 
     /// Low-resolution logits [256, 256] and predicted IoU for one prompt against an embedding.
     /// `multimask`: the three multimask outputs instead of the single one.

@@ -13,7 +13,8 @@ struct MBConv {
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        gelu(add(conv3(gelu(conv2(gelu(conv1(x))))), x))
+        InvertedResidual.forward(x, expand: conv1.weight, expandBias: conv1.bias, depthwise: conv2.weight,
+                                 depthwiseBias: conv2.bias, project: conv3.weight, projectBias: conv3.bias)
     }
 }
 
@@ -80,11 +81,11 @@ struct TinyViTBlock {
     /// `x` [H, W, C] -> [H, W, C].
     func callAsFunction(_ x: Tensor) -> Tensor {
         let (h, w, c) = (x.shape[0], x.shape[1], x.shape[2])
-        let attended = windowAttention(x)
-        let afterAttention = add(x, attended)
+        let afterAttention = windowAttention(x)  // includes the residual
         let local = localConv(afterAttention)
-        let mlp = fc2(gelu(fc1(mlpNorm(local))))
-        return add(local, mlp).reshaped([h, w, c])
+        return ResidualMLP.forward(local.reshaped([h * w, c]), normWeight: mlpNorm.weight, normBias: mlpNorm.bias,
+                                   epsilon: mlpNorm.epsilon, fc1: fc1.weight, fc1Bias: fc1.bias!, fc2: fc2.weight,
+                                   fc2Bias: fc2.bias!).reshaped([h, w, c])
     }
 
     /// Pads to whole windows with zeros, attends within each window, drops the padding.
@@ -96,13 +97,16 @@ struct TinyViTBlock {
         let n = ws * ws, windows = nH * nW
         // Gather into [windows, ws*ws, C]; padded positions stay zero (as F.pad before the block's norm).
         var gathered = [Float](repeating: 0, count: windows * n * c)
-        for y in 0..<h {
-            for xx in 0..<w {
-                let win = (y / ws) * nW + xx / ws, pos = (y % ws) * ws + xx % ws
-                let target = (win * n + pos) * c, source = (y * w + xx) * c
-                for ch in 0..<c { gathered[target + ch] = x.data[source + ch] }
+        x.data.withUnsafeBufferPointer { src in gathered.withUnsafeMutableBufferPointer { dst in
+            for y in 0..<h {
+                for wx in 0..<nW {
+                    let run = min(ws, w - wx * ws)  // tokens of this window row inside the image
+                    guard run > 0 else { continue }
+                    let target = (((y / ws) * nW + wx) * n + (y % ws) * ws) * c
+                    (dst.baseAddress! + target).update(from: src.baseAddress! + (y * w + wx * ws) * c, count: run * c)
+                }
             }
-        }
+        } }
         let tokens = Tensor(shape: [windows * n, c], data: gathered)
         let packed = qkv(attentionNorm(tokens))  // per token, per head [q | k | v] of head_dim each
         let headDim = c / heads
@@ -119,14 +123,19 @@ struct TinyViTBlock {
             }
         } }
         let projected = projection(Tensor(shape: [windows * n, c], data: attended))
-        var out = [Float](repeating: 0, count: h * w * c)
-        for y in 0..<h {
-            for xx in 0..<w {
-                let win = (y / ws) * nW + xx / ws, pos = (y % ws) * ws + xx % ws
-                let source = (win * n + pos) * c, target = (y * w + xx) * c
-                for ch in 0..<c { out[target + ch] = projected.data[source + ch] }
+        // Scatter back, dropping the padding, and add the block's input (the residual).
+        var out = x.data
+        projected.data.withUnsafeBufferPointer { src in out.withUnsafeMutableBufferPointer { dst in
+            for y in 0..<h {
+                for wx in 0..<nW {
+                    let run = min(ws, w - wx * ws)
+                    guard run > 0 else { continue }
+                    let source = src.baseAddress! + (((y / ws) * nW + wx) * n + (y % ws) * ws) * c
+                    let target = dst.baseAddress! + (y * w + wx * ws) * c
+                    for i in 0..<(run * c) { target[i] += source[i] }
+                }
             }
-        }
+        } }
         return Tensor(shape: [h, w, c], data: out)
     }
 }

@@ -32,18 +32,19 @@ public struct TinyViTEncoder {
     }
 
     /// `image` [256, 256, 3] (preprocessed, channels-last) -> image embedding [64, 64, 256].
-    public func callAsFunction(_ image: Tensor) -> Tensor {
+    /// `timer`, when given, collects the seconds spent in each stage.
+    public func callAsFunction(_ image: Tensor, timer: StageTimer? = nil) -> Tensor {
         precondition(image.shape == [256, 256, 3], "the encoder takes a 256x256x3 image")
-        var x = patchEmbed2(gelu(patchEmbed1(image)))
-        for block in stage1 { x = block(x) }
-        x = merges[0](x)
-        for block in stages[0] { x = block(x) }
-        x = merges[1](x)
-        for block in stages[1] { x = block(x) }
-        x = merges[2](x)
-        for block in stages[2] { x = block(x) }
-        x = neckNorm1(Linear.forward(x, weight: neck1, bias: nil))
-        let conv = Convolution.forward(x.reshaped([1, 64, 64, 256]), weight: neck2, bias: nil, stride: 1, padding: 1)
-        return neckNorm2(conv.reshaped([64, 64, 256]))
+        var x = timer.measure("patch embed") { patchEmbed2(gelu(patchEmbed1(image))) }
+        x = timer.measure("stage 1 (MBConv, 256x256)") { stage1.reduce(x) { $1($0) } }
+        for (index, blocks) in stages.enumerated() {
+            x = timer.measure("downsample \(index + 1)") { merges[index](x) }
+            x = timer.measure("stage \(index + 2) (attention)") { blocks.reduce(x) { $1($0) } }
+        }
+        return timer.measure("neck") {
+            let projected = neckNorm1(Linear.forward(x, weight: neck1, bias: nil))
+            let conv = Convolution.forward(projected.reshaped([1, 64, 64, 256]), weight: neck2, bias: nil, stride: 1, padding: 1)
+            return neckNorm2(conv.reshaped([64, 64, 256]))
+        }
     }
 }

@@ -24,14 +24,11 @@ public enum Attention {
                                groups: Int, heads: Int, lq: Int, lk: Int, keyDim: Int, valueDim: Int, scale: Float,
                                bias: UnsafePointer<Float>? = nil) {
         let pairs = groups * heads
+        FlopCounter.add(2 * pairs * lq * lk * (keyDim + valueDim))
         let (qp, kp, vp) = (UncheckedPointer(UnsafeMutablePointer(mutating: q)), UncheckedPointer(UnsafeMutablePointer(mutating: k)),
                             UncheckedPointer(UnsafeMutablePointer(mutating: v)))
         let op = UncheckedPointer(out)
         let bp = bias.map { UncheckedPointer(UnsafeMutablePointer(mutating: $0)) }
-        let savedThreads = GEMM.threads
-        let parallel = pairs > 1 && ParallelLoop.threads > 1
-        if parallel { GEMM.setThreads(1) }  // one BLAS thread per worker: no oversubscription
-        defer { if parallel { GEMM.setThreads(savedThreads) } }
         ParallelLoop.forRanges(count: pairs, minimumChunk: 1) { range in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: lq * lk)
             defer { scores.deallocate() }
@@ -45,10 +42,11 @@ public enum Attention {
                     scores.update(from: bp.pointer + h * lq * lk, count: lq * lk)
                 }
                 GEMM.multiply(qBase, kBase, into: scores, m: lq, n: lk, k: keyDim, transposeB: true, alpha: scale,
-                              beta: bp == nil ? 0 : 1, lda: qLayout.rowStride, ldb: kLayout.rowStride, ldc: lk)
+                              beta: bp == nil ? 0 : 1, lda: qLayout.rowStride, ldb: kLayout.rowStride, ldc: lk,
+                              parallel: pairs == 1)
                 for r in 0..<lq { Softmax.row(scores + r * lk, lk) }
                 GEMM.multiply(scores, vBase, into: oBase, m: lq, n: valueDim, k: lk, lda: lk, ldb: vLayout.rowStride,
-                              ldc: outLayout.rowStride)
+                              ldc: outLayout.rowStride, parallel: pairs == 1)
             }
         }
     }

@@ -72,6 +72,7 @@ public enum Convolution {
         let oh = outputSize(h, kernel: k, stride: stride, padding: padding)
         let ow = outputSize(w, kernel: k, stride: stride, padding: padding)
         var out = [Float](repeating: 0, count: n * oh * ow * c)
+        FlopCounter.add(2 * n * oh * ow * c * k * k)
         x.data.withUnsafeBufferPointer { src in weight.data.withUnsafeBufferPointer { wp in bias.data.withUnsafeBufferPointer { bp in
             out.withUnsafeMutableBufferPointer { dst in
                 let s = UncheckedPointer(UnsafeMutablePointer(mutating: src.baseAddress!))
@@ -81,35 +82,45 @@ public enum Convolution {
                 ParallelLoop.forRanges(count: n * oh, minimumChunk: 1) { rows in
                     for row in rows {
                         let image = row / oh, oy = row % oh
-                        for ox in 0..<ow {
-                            let target = d.pointer + ((image * oh + oy) * ow + ox) * c
-                            target.update(from: b.pointer, count: c)
-                            for ky in 0..<k {
-                                let iy = oy * stride - padding + ky
-                                if iy < 0 || iy >= h { continue }
-                                for kx in 0..<k {
-                                    let ix = ox * stride - padding + kx
-                                    if ix < 0 || ix >= w { continue }
-                                    let input = s.pointer + ((image * h + iy) * w + ix) * c
-                                    let taps = kw.pointer + (ky * k + kx) * c
-                                    var ch = 0
-                                    while ch + 8 <= c {
-                                        let acc = UnsafeMutableRawPointer(target + ch)
-                                        let sum = acc.loadUnaligned(as: SIMD8<Float>.self)
-                                            + UnsafeRawPointer(input + ch).loadUnaligned(as: SIMD8<Float>.self)
-                                            * UnsafeRawPointer(taps + ch).loadUnaligned(as: SIMD8<Float>.self)
-                                        acc.storeBytes(of: sum, as: SIMD8<Float>.self)
-                                        ch += 8
-                                    }
-                                    while ch < c { target[ch] += input[ch] * taps[ch]; ch += 1 }
-                                }
-                            }
-                        }
+                        let plane = s.pointer + image * h * w * c
+                        depthwiseRow(rows: { iy in iy >= 0 && iy < h ? UnsafePointer(plane + iy * w * c) : nil },
+                                     outputRow: oy, outputWidth: ow, inputWidth: w, channels: c, kernel: k, stride: stride,
+                                     padding: padding, taps: kw.pointer, bias: b.pointer,
+                                     target: d.pointer + (image * oh + oy) * ow * c)
                     }
                 }
             }
         } } }
         return Tensor(shape: [n, oh, ow, c], data: out)
+    }
+
+    /// One output row of a depthwise convolution; `rows(iy)` gives input row iy, or nil outside (zero padding).
+    @inline(__always)
+    public static func depthwiseRow(rows: (Int) -> UnsafePointer<Float>?, outputRow oy: Int, outputWidth ow: Int,
+                                    inputWidth w: Int, channels c: Int, kernel k: Int, stride: Int, padding: Int,
+                                    taps: UnsafePointer<Float>, bias: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>) {
+        for ox in 0..<ow { (target + ox * c).update(from: bias, count: c) }
+        for ky in 0..<k {
+            guard let input = rows(oy * stride - padding + ky) else { continue }
+            for kx in 0..<k {
+                let tap = taps + (ky * k + kx) * c
+                for ox in 0..<ow {
+                    let ix = ox * stride - padding + kx
+                    if ix < 0 || ix >= w { continue }
+                    let from = input + ix * c, to = target + ox * c
+                    var ch = 0
+                    while ch + 8 <= c {
+                        let acc = UnsafeMutableRawPointer(to + ch)
+                        let sum = acc.loadUnaligned(as: SIMD8<Float>.self)
+                            + UnsafeRawPointer(from + ch).loadUnaligned(as: SIMD8<Float>.self)
+                            * UnsafeRawPointer(tap + ch).loadUnaligned(as: SIMD8<Float>.self)
+                        acc.storeBytes(of: sum, as: SIMD8<Float>.self)
+                        ch += 8
+                    }
+                    while ch < c { to[ch] += from[ch] * tap[ch]; ch += 1 }
+                }
+            }
+        }
     }
 
     /// Transposed convolution with kernel 2 and stride 2 (SAM's upscaling): `x` [N, H, W, Cin], `weight` in

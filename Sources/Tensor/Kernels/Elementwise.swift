@@ -4,10 +4,17 @@ import Foundation
 public enum Elementwise {
     public typealias Lanes = SIMD8<Float>
 
+    /// min(max(x, lo), hi) lane-wise, as compares and blends (SIMD's generic clamped() is not vectorized).
+    @inline(__always)
+    static func clamp(_ x: Lanes, _ lo: Float, _ hi: Float) -> Lanes {
+        let low = x.replacing(with: lo, where: x .< lo)
+        return low.replacing(with: hi, where: low .> hi)
+    }
+
     /// erf on [-4, 4] as a rational minimax approximation (Eigen's generic_fast_erf_float); +-1 outside.
     @inline(__always)
     public static func erf(_ a: Lanes) -> Lanes {
-        let x = a.clamped(lowerBound: Lanes(repeating: -4), upperBound: Lanes(repeating: 4))
+        let x = clamp(a, -4, 4)
         let x2 = x * x
         var p = x2 * Lanes(repeating: -2.72614225801306e-10) + Lanes(repeating: 2.77068142495902e-08)
         p = x2 * p + Lanes(repeating: -2.10102402082508e-06)
@@ -26,8 +33,11 @@ public enum Elementwise {
     /// exp by range reduction (x = n ln2 + r) and a degree-6 polynomial for exp(r); 0 below -87.3, inf above 88.7.
     @inline(__always)
     public static func exp(_ a: Lanes) -> Lanes {
-        let x = a.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.7))
-        let n = (x * Lanes(repeating: 1.442695040888963)).rounded(.toNearestOrEven)
+        let x = clamp(a, -87.3, 88.7)
+        // Round to nearest by adding 1.5 * 2^23: the integer lands in the low mantissa bits of `shifted`.
+        let magic = Lanes(repeating: 12_582_912)
+        let shifted = x * Lanes(repeating: 1.442695040888963) + magic
+        let n = shifted - magic
         var r = x - n * Lanes(repeating: 0.693359375)
         r = r - n * Lanes(repeating: -2.12194440e-4)
         var p = Lanes(repeating: 1.9875691500e-4)
@@ -37,8 +47,8 @@ public enum Elementwise {
         p = p * r + Lanes(repeating: 1.6666665459e-1)
         p = p * r + Lanes(repeating: 5.0000001201e-1)
         p = p * r * r + r + Lanes(repeating: 1)
-        let exponent = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-        return p * unsafeBitCast(exponent, to: Lanes.self)
+        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        return p * unsafeBitCast((integer &+ 127) &<< 23, to: Lanes.self)
     }
 
     /// GELU with the exact erf form (torch.nn.GELU()): x / 2 * (1 + erf(x / sqrt 2)), in place.
@@ -52,7 +62,7 @@ public enum Elementwise {
     }
 
     @inline(__always)
-    static func geluRange(_ p: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+    public static func geluRange(_ p: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
         var i = range.lowerBound
         let half = Lanes(repeating: 0.5), invSqrt2 = Lanes(repeating: 0.70710678118654752)
         while i + 8 <= range.upperBound {

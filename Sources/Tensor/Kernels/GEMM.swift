@@ -1,22 +1,45 @@
 import COpenBLAS
 import Foundation
+import Synchronization
 
 /// Single-precision matrix multiply on OpenBLAS: C = alpha * op(A) op(B) + beta * C, row-major.
 public enum GEMM {
     /// `a` is m x k (or k x m when transposeA), `b` is k x n (or n x k when transposeB), `c` is m x n.
+    /// Large products are split by rows over ParallelLoop.threads, each part one single-threaded OpenBLAS call
+    /// (OpenBLAS's own threads would spin against the engine's loops); `parallel: false` inside parallel regions.
     public static func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
                                 m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
-                                alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil) {
+                                alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil,
+                                parallel: Bool = true) {
         guard m > 0, n > 0 else { return }
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda ?? (transposeA ? m : k)), b,
-                    Int32(ldb ?? (transposeB ? k : n)), beta, c, Int32(ldc ?? n))
+        _ = singleThreadedBLAS
+        if parallel { FlopCounter.add(2 * m * n * k) }  // fused kernels count their own work
+        let (lda, ldb, ldc) = (lda ?? (transposeA ? m : k), ldb ?? (transposeB ? k : n), ldc ?? n)
+        let parts = parallel && !transposeA && m >= 64 && m * n * k >= 1 << 21 ? min(ParallelLoop.threads, m / 32) : 1
+        if parts <= 1 {
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            return
+        }
+        let (ap, bp, cp) = (UncheckedPointer(UnsafeMutablePointer(mutating: a)), UncheckedPointer(UnsafeMutablePointer(mutating: b)),
+                            UncheckedPointer(c))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let first = m * part / parts, rows = m * (part + 1) / parts - first
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, Int32(rows), Int32(n),
+                        Int32(k), alpha, ap.pointer + first * lda, Int32(lda), bp.pointer, Int32(ldb), beta,
+                        cp.pointer + first * ldc, Int32(ldc))
+        }
     }
 
-    /// Threads OpenBLAS may use (VolSAM's own parallel loops follow the same setting).
-    public static func setThreads(_ threads: Int) {
-        openblas_set_num_threads(Int32(max(1, threads)))
-    }
+    /// OpenBLAS runs single-threaded; parallelism comes from splitting products (see multiply).
+    static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+}
 
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+/// Counts the floating-point operations of the dense kernels (2 per multiply-add), for benchmarks.
+public enum FlopCounter {
+    static let total = Atomic<Int>(0)
+
+    public static func add(_ flops: Int) { total.add(flops, ordering: .relaxed) }
+    public static var value: Int { total.load(ordering: .relaxed) }
+    public static func reset() { total.store(0, ordering: .relaxed) }
 }

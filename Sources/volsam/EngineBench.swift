@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import SAM
+import Tensor
+import Volume
+
+/// `volsam bench engine` (the default of `volsam bench`): encoder and decoder speed against the machine's sgemm.
+struct EngineBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine", abstract: "Time the LiteMedSAM encoder and decoder, and this machine's sgemm for scale.")
+
+    @Option(name: .long, help: "Threads for OpenBLAS and VolSAM's own loops (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Encoder runs timed (after one warm-up).")
+    var slices: Int = 5
+
+    @Option(name: .long, help: "Decoder prompts timed.")
+    var prompts: Int = 20
+
+    @Option(name: .long, help: "A weights file instead of the cached checkpoint.")
+    var weights: String?
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    @Flag(name: .long, help: "Also print the encoder's time per stage.")
+    var stages = false
+
+    func run() throws {
+        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        EngineThreads.set(threadCount)
+        let loadStart = now()
+        let model = try LiteMedSAM(weights: weights)
+        let loadSeconds = now() - loadStart
+        let sgemm = measureSGEMM()
+        var generator = SystemRandomNumberGenerator()
+        let slice = ImageSlice(width: 512, height: 512, pixels: (0..<(512 * 512)).map { _ in Float.random(in: 0...255, using: &generator) })
+        let prepared = PreparedSlice(slice)
+        _ = model.encode(prepared.input)  // warm-up
+        FlopCounter.reset()
+        let encodeStart = now()
+        var embedding = Tensor(zeros: [1])
+        for _ in 0..<max(1, slices) { embedding = model.encode(prepared.input) }
+        let encodeSeconds = (now() - encodeStart) / Double(max(1, slices))
+        let encoderFlops = Double(FlopCounter.value) / Double(max(1, slices))
+        let decodeStart = now()
+        for i in 0..<max(1, prompts) {
+            let offset = Float(i % 10)
+            _ = model.decode(embedding: embedding, prompt: ModelPrompt(box: [60 + offset, 70, 180, 190 - offset]))
+        }
+        let decodeSeconds = (now() - decodeStart) / Double(max(1, prompts))
+        let result: [String: Any] = [
+            "threads": threadCount, "encoder_ms_per_slice": encodeSeconds * 1000, "decoder_ms_per_prompt": decodeSeconds * 1000,
+            "encoder_gflops": encoderFlops / encodeSeconds / 1e9, "encoder_gflop_per_slice": encoderFlops / 1e9,
+            "sgemm_gflops": sgemm, "weights_load_s": loadSeconds, "encoder_fraction_of_sgemm": encoderFlops / encodeSeconds / 1e9 / sgemm,
+        ]
+        if stages {
+            let timer = StageTimer()
+            _ = model.encode(prepared.input, timer: timer)
+            for name in timer.order { print(String(format: "  %-28@ %7.1f ms", name, timer.seconds[name]! * 1000)) }
+        }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(String(format: "threads %d: encoder %.1f ms/slice (%.1f GFLOP, %.1f GFLOPS = %.0f%% of sgemm's %.1f), decoder %.2f ms/prompt, weights loaded in %.2f s",
+                         threadCount, encodeSeconds * 1000, encoderFlops / 1e9, encoderFlops / encodeSeconds / 1e9,
+                         100 * encoderFlops / encodeSeconds / 1e9 / sgemm, sgemm, decodeSeconds * 1000, loadSeconds))
+        }
+    }
+
+    /// sgemm throughput on a 4096x1280x320 product (a shape like the encoder's), best of 5.
+    func measureSGEMM() -> Double {
+        let (m, n, k) = (4096, 1280, 320)
+        let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * n)
+        var c = [Float](repeating: 0, count: m * n)
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let start = now()
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                GEMM.multiply(ap.baseAddress!, bp.baseAddress!, into: cp.baseAddress!, m: m, n: n, k: k)
+            } } }
+            best = min(best, now() - start)
+        }
+        return 2 * Double(m * n * k) / best / 1e9
+    }
+
+    func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+}
