@@ -24,11 +24,21 @@ public final class LiteMedSAM: @unchecked Sendable {
     /// Low-resolution logits [256, 256] and predicted IoU for one prompt against an embedding.
     /// `multimask`: the three multimask outputs instead of the single one.
     public func decode(embedding: Tensor, prompt: ModelPrompt, multimask: Bool = false) -> (logits: [Tensor], iou: [Float]) {
-        let (sparse, dense) = promptEncoder(prompt)
-        let (masks, iou) = decoder(embedding: embedding, positional: promptEncoder.densePositional, sparse: sparse,
-                                   dense: dense)
+        decode(embedding: embedding, prompts: [prompt], multimask: multimask)[0]
+    }
+
+    /// Many prompts against one embedding: the prompt-independent image-side work is done once.
+    public func decode(embedding: Tensor, prompts: [ModelPrompt], multimask: Bool = false) -> [(logits: [Tensor], iou: [Float])] {
+        let cache = prompts.contains { $0.mask == nil }
+            ? decoder.imageCache(embedding: embedding, positional: promptEncoder.densePositional,
+                                 noMaskDense: promptEncoder.noMaskDense) : nil
         let chosen = multimask ? [1, 2, 3] : [0]
-        return (chosen.map { Tensor(shape: [256, 256], data: Array(masks.data[($0 * 65536)..<(($0 + 1) * 65536)])) },
-                chosen.map { iou.data[$0] })
+        return prompts.map { prompt in
+            let (sparse, dense) = promptEncoder(prompt)
+            let (masks, iou) = decoder(embedding: embedding, positional: promptEncoder.densePositional, sparse: sparse,
+                                       dense: prompt.mask == nil ? nil : dense, cache: prompt.mask == nil ? cache : nil)
+            return (chosen.map { Tensor(shape: [256, 256], data: Array(masks.data[($0 * 65536)..<(($0 + 1) * 65536)])) },
+                    chosen.map { iou.data[$0] })
+        }
     }
 }

@@ -16,8 +16,12 @@ struct SAMAttention {
 
     /// queries [lq, 256], keys and values [lk, 256] -> [lq, 256].
     func callAsFunction(q queries: Tensor, k keys: Tensor, v values: Tensor) -> Tensor {
-        let (qp, kp, vp) = (q(queries), k(keys), v(values))
-        let lq = queries.shape[0], lk = keys.shape[0], headDim = internalDim / heads
+        attend(q(queries), k(keys), v(values))
+    }
+
+    /// Attention on already projected queries, keys and values, then the output projection.
+    func attend(_ qp: Tensor, _ kp: Tensor, _ vp: Tensor) -> Tensor {
+        let lq = qp.shape[0], lk = kp.shape[0], headDim = internalDim / heads
         var attended = [Float](repeating: 0, count: lq * internalDim)
         let layout = Attention.Layout(groupStride: 0, headOffset: headDim, rowStride: internalDim)
         qp.data.withUnsafeBufferPointer { a in kp.data.withUnsafeBufferPointer { b in vp.data.withUnsafeBufferPointer { c in
@@ -29,6 +33,14 @@ struct SAMAttention {
         } } }
         return out(Tensor(shape: [lq, internalDim], data: attended))
     }
+}
+
+/// The image-side projections of the first two-way block, which do not depend on sparse prompts: computed once per
+/// embedding and shared by every prompt without a mask input.
+struct DecoderImageCache {
+    let keys: Tensor  // embedding + no-mask dense embedding, [4096, 256]
+    let tokenToImageKeys: Tensor, tokenToImageValues: Tensor
+    let imageToTokenQueries: Tensor
 }
 
 /// One block of SAM's two-way transformer.
@@ -52,7 +64,8 @@ struct TwoWayBlock {
         skipFirstPositional = first
     }
 
-    func callAsFunction(queries: Tensor, keys: Tensor, queryPE: Tensor, keyPE: Tensor) -> (Tensor, Tensor) {
+    func callAsFunction(queries: Tensor, keys: Tensor, queryPE: Tensor, keyPE: Tensor,
+                        cache: DecoderImageCache? = nil) -> (Tensor, Tensor) {
         var queries = queries, keys = keys
         if skipFirstPositional {
             queries = selfAttention(q: queries, k: queries, v: queries)
@@ -61,14 +74,16 @@ struct TwoWayBlock {
             queries = add(queries, selfAttention(q: q, k: q, v: queries))
         }
         queries = norm1(queries)
-        var q = add(queries, queryPE), k = add(keys, keyPE)
-        queries = norm2(add(queries, tokenToImage(q: q, k: k, v: keys)))
+        var q = add(queries, queryPE)
+        let crossed = cache.map { tokenToImage.attend(tokenToImage.q(q), $0.tokenToImageKeys, $0.tokenToImageValues) }
+            ?? tokenToImage(q: q, k: add(keys, keyPE), v: keys)
+        queries = norm2(add(queries, crossed))
         var hidden = mlp1(queries)
         for i in hidden.data.indices { hidden.data[i] = max(hidden.data[i], 0) }  // ReLU
         queries = norm3(add(queries, mlp2(hidden)))
         q = add(queries, queryPE)
-        k = add(keys, keyPE)
-        keys = norm4(add(keys, imageToToken(q: k, k: q, v: queries)))
+        let imageQueries = cache?.imageToTokenQueries ?? imageToToken.q(add(keys, keyPE))
+        keys = norm4(add(keys, imageToToken.attend(imageQueries, imageToToken.k(q), imageToToken.v(queries))))
         return (queries, keys)
     }
 }
@@ -116,12 +131,27 @@ struct MaskDecoder {
         iouHead = ReLUMLP(store, p + "iou_prediction_head", sizes: [256, 256, 256, 4])
     }
 
+    /// The prompt-independent first-block work for prompts without a mask input.
+    func imageCache(embedding: Tensor, positional: Tensor, noMaskDense: Tensor) -> DecoderImageCache {
+        let keys = add(embedding.reshaped([4096, 256]), noMaskDense)
+        let withPosition = add(keys, positional)
+        let first = blocks[0]
+        return DecoderImageCache(keys: keys, tokenToImageKeys: first.tokenToImage.k(withPosition),
+                                 tokenToImageValues: first.tokenToImage.v(keys),
+                                 imageToTokenQueries: first.imageToToken.q(withPosition))
+    }
+
     /// Low-resolution mask logits [4, 256, 256] and IoU predictions [4] (index 0: single-mask output).
-    func callAsFunction(embedding: Tensor, positional: Tensor, sparse: Tensor, dense: Tensor) -> (masks: Tensor, iou: Tensor) {
+    /// `cache` (from imageCache) replaces `dense` for prompts without a mask input.
+    func callAsFunction(embedding: Tensor, positional: Tensor, sparse: Tensor, dense: Tensor?,
+                        cache: DecoderImageCache? = nil) -> (masks: Tensor, iou: Tensor) {
         let tokens = Tensor(shape: [5 + sparse.shape[0], 256], data: iouToken.data + maskTokens.data + sparse.data)
         var queries = tokens
-        var keys = add(embedding.reshaped([4096, 256]), dense)
-        for block in blocks { (queries, keys) = block(queries: queries, keys: keys, queryPE: tokens, keyPE: positional) }
+        var keys = cache?.keys ?? add(embedding.reshaped([4096, 256]), dense!)
+        for (index, block) in blocks.enumerated() {
+            (queries, keys) = block(queries: queries, keys: keys, queryPE: tokens, keyPE: positional,
+                                    cache: index == 0 ? cache : nil)
+        }
         let q = add(queries, tokens), k = add(keys, positional)
         queries = finalNorm(add(queries, finalAttention(q: q, k: k, v: keys)))
 

@@ -30,6 +30,8 @@ struct PromptEncoder {
     let maskConv3: Tensor, maskConv3Bias: Tensor
     /// The dense positional encoding of the 64x64 embedding grid, [4096, 256].
     let densePositional: Tensor
+    /// The dense embedding of "no mask" broadcast over the grid, [4096, 256].
+    let noMaskDense: Tensor
 
     init(_ store: ParameterStore) {
         let p = "prompt_encoder."
@@ -48,6 +50,8 @@ struct PromptEncoder {
         var grid: [Float] = []
         for i in 0..<64 { for j in 0..<64 { grid += [(Float(j) + 0.5) / 64, (Float(i) + 0.5) / 64] } }
         densePositional = Self.encode(grid, gaussian: gaussian)
+        let noMaskValues = noMask.data
+        noMaskDense = Tensor(shape: [4096, 256], data: Array((0..<4096).map { _ in noMaskValues }.joined()))
     }
 
     /// sin/cos of 2 pi (2c - 1) G for normalized (x, y) pairs -> [count, 256].
@@ -102,7 +106,7 @@ struct PromptEncoder {
             x = gelu(maskNorm2(x))
             dense = Linear.forward(x.reshaped([4096, 16]), weight: maskConv3, bias: maskConv3Bias)
         } else {
-            dense = Tensor(shape: [4096, 256], data: Array((0..<4096).map { _ in noMask.data }.joined()))
+            dense = noMaskDense
         }
         return (Tensor(shape: [sparse.count / 256, 256], data: sparse), dense)
     }

@@ -22,7 +22,7 @@ public enum CheckpointReader {
         }
         let prefix = String(pickleEntry.path.dropLast("data.pkl".count))
         var pickle = Data()
-        _ = try archive.extract(pickleEntry, skipCRC32: true) { pickle.append($0) }
+        _ = try archive.extract(pickleEntry, bufferSize: 1 << 20, skipCRC32: true) { pickle.append($0) }
         var unpickler = Unpickler(pickle, source: path)
         let root = try unpickler.load()
         let entries = try stateDict(root, path: path)
@@ -35,7 +35,7 @@ public enum CheckpointReader {
                     throw CheckpointError(path, "storage data/\(key) of \(name) is missing from the archive")
                 }
                 var data = Data(capacity: Int(entry.uncompressedSize))
-                _ = try archive.extract(entry, skipCRC32: true) { data.append($0) }
+                _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: true) { data.append($0) }
                 storages[key] = data
             }
             let data = storages[key]!
