@@ -40,6 +40,8 @@ demo: build weights
 	$(BIN) info sample-data/mr_brain_flair.nii.gz
 	@echo
 	$(BIN) preview sample-data/mr_brain_flair.nii.gz --labels sample-data/mr_brain_labels.nii.gz --text -o $(DEMO_DIR)/mr_brain.png
+	@echo
+	$(BIN) weights
 
 ## bench-io: reading + normalizing a 512x512x200 int16 .nii.gz, VolSAM against nibabel (dev-only; PYTHON with nibabel)
 PYTHON ?= python3
