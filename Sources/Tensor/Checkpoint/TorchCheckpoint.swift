@@ -13,11 +13,16 @@ public enum CheckpointReader {
     static func readTorch(path: String) throws -> [String: CheckpointTensor] {
         let archive: Archive
         do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+            // One read of the whole file, then the archive in memory: far fewer system calls than streaming entries.
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            archive = try Archive(data: bytes, accessMode: .read)
         } catch {
             throw CheckpointError(path, "not a PyTorch zip checkpoint (legacy non-zip torch.save files are not supported)")
         }
-        guard let pickleEntry = archive.first(where: { $0.path.hasSuffix("data.pkl") }) else {
+        // One pass over the central directory (Archive's subscript scans it on every lookup).
+        var entriesByPath: [String: Entry] = [:]
+        for entry in archive { entriesByPath[entry.path] = entry }
+        guard let pickleEntry = entriesByPath.values.first(where: { $0.path.hasSuffix("data.pkl") }) else {
             throw CheckpointError(path, "zip archive has no data.pkl: not a torch.save checkpoint")
         }
         let prefix = String(pickleEntry.path.dropLast("data.pkl".count))
@@ -31,7 +36,7 @@ public enum CheckpointReader {
         for (name, reference) in entries {
             let key = reference.storage.key
             if storages[key] == nil {
-                guard let entry = archive[prefix + "data/" + key] else {
+                guard let entry = entriesByPath[prefix + "data/" + key] else {
                     throw CheckpointError(path, "storage data/\(key) of \(name) is missing from the archive")
                 }
                 var data = Data(capacity: Int(entry.uncompressedSize))

@@ -46,9 +46,17 @@ public enum Softmax {
     @inline(__always)
     static func row(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
         var top = -Float.infinity
-        for i in 0..<n { top = max(top, p[i]) }
-        var sum: Float = 0
         var i = 0
+        var lanes = Elementwise.Lanes(repeating: -.infinity)
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: Elementwise.Lanes.self)
+            lanes = lanes.replacing(with: v, where: v .> lanes)
+            i += 8
+        }
+        top = lanes.max()
+        while i < n { top = max(top, p[i]); i += 1 }
+        var sum: Float = 0
+        i = 0
         let shift = Elementwise.Lanes(repeating: top)
         while i + 8 <= n {
             let raw = UnsafeMutableRawPointer(p + i)
@@ -63,6 +71,12 @@ public enum Softmax {
             i += 1
         }
         let inv = 1 / sum
-        for j in 0..<n { p[j] *= inv }
+        var j = 0
+        while j + 8 <= n {
+            let raw = UnsafeMutableRawPointer(p + j)
+            raw.storeBytes(of: raw.loadUnaligned(as: Elementwise.Lanes.self) * inv, as: Elementwise.Lanes.self)
+            j += 8
+        }
+        while j < n { p[j] *= inv; j += 1 }
     }
 }
