@@ -29,30 +29,47 @@ public enum Convolution {
         let oh = outputSize(h, kernel: k, stride: stride, padding: padding)
         let ow = outputSize(w, kernel: k, stride: stride, padding: padding)
         let patch = k * k * cin
-        var out: [Float] = []
-        out.reserveCapacity(n * oh * ow * cout)
+        // im2col in bands of output rows (a bounded buffer instead of one the size of the whole patch matrix).
+        let bandRows = max(1, min(oh, (1 << 21) / max(1, ow * patch)))
+        var out = [Float](repeating: 0, count: n * oh * ow * cout)
+        var columns = [Float](repeating: 0, count: bandRows * ow * patch)
         for image in 0..<n {
-            var columns = [Float](repeating: 0, count: oh * ow * patch)
-            x.data.withUnsafeBufferPointer { src in columns.withUnsafeMutableBufferPointer { dst in
-                let (s, d) = (UncheckedPointer(UnsafeMutablePointer(mutating: src.baseAddress! + image * h * w * cin)),
-                              UncheckedPointer(dst.baseAddress!))
-                ParallelLoop.forRanges(count: oh, minimumChunk: 1) { rows in
-                    for oy in rows { for ox in 0..<ow {
-                        let row = d.pointer + (oy * ow + ox) * patch
-                        for ky in 0..<k {
-                            let iy = oy * stride - padding + ky
-                            for kx in 0..<k {
-                                let ix = ox * stride - padding + kx
-                                let target = row + (ky * k + kx) * cin
-                                if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }  // zero padding
-                                target.update(from: s.pointer + (iy * w + ix) * cin, count: cin)
+            for bandStart in Swift.stride(from: 0, to: oh, by: bandRows) {
+                let rows = min(bandRows, oh - bandStart)
+                x.data.withUnsafeBufferPointer { src in columns.withUnsafeMutableBufferPointer { dst in
+                    let (s, d) = (UncheckedPointer(UnsafeMutablePointer(mutating: src.baseAddress! + image * h * w * cin)),
+                                  UncheckedPointer(dst.baseAddress!))
+                    ParallelLoop.forRanges(count: rows, minimumChunk: 1) { band in
+                        for r in band {
+                            let oy = bandStart + r
+                            for ox in 0..<ow {
+                                let row = d.pointer + (r * ow + ox) * patch
+                                for ky in 0..<k {
+                                    let iy = oy * stride - padding + ky
+                                    for kx in 0..<k {
+                                        let ix = ox * stride - padding + kx
+                                        let target = row + (ky * k + kx) * cin
+                                        if iy < 0 || iy >= h || ix < 0 || ix >= w {  // zero padding
+                                            target.update(repeating: 0, count: cin)
+                                        } else {
+                                            target.update(from: s.pointer + (iy * w + ix) * cin, count: cin)
+                                        }
+                                    }
+                                }
                             }
                         }
-                    } }
-                }
-            } }
-            out += Linear.forward(Tensor(shape: [oh * ow, patch], data: columns), weight: weight.reshaped([cout, patch]),
-                                  bias: bias).data
+                    }
+                } }
+                let outputOffset = ((image * oh + bandStart) * ow) * cout
+                out.withUnsafeMutableBufferPointer { o in columns.withUnsafeBufferPointer { c in weight.data.withUnsafeBufferPointer { wp in
+                    let target = o.baseAddress! + outputOffset
+                    if let bias {
+                        for p in 0..<(rows * ow) { (target + p * cout).update(from: bias.data, count: cout) }
+                    }
+                    GEMM.multiply(c.baseAddress!, wp.baseAddress!, into: target, m: rows * ow, n: cout, k: patch,
+                                  transposeB: true, beta: bias == nil ? 0 : 1)
+                } } }
+            }
         }
         return Tensor(shape: [n, oh, ow, cout], data: out)
     }
