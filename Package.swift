@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CMalloc", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "SAM", dependencies: ["Tensor", "Volume", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: niftiInclude),
-        .target(name: "Pipeline", dependencies: ["Volume", "SystemZlib"], swiftSettings: niftiInclude),
+        .target(name: "Pipeline", dependencies: ["Volume", "Metrics", "SAM", "Tensor", "SystemZlib"], swiftSettings: niftiInclude),
         .executableTarget(
             name: "volsam",
             dependencies: ["Volume", "Metrics", "Pipeline", "SAM", "Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],

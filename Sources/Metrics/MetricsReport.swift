@@ -87,8 +87,9 @@ public enum MetricsReport {
     }
 
     /// The papers' table: labels as columns, mean Dice (%) and mean HD95 rows, and their mean over labels.
-    public static func paperTable(_ summary: MetricsSummary, hd95Unit: String = "mm") -> String {
-        let labels = summary.labels
+    /// `columns` orders the labels (e.g. the Synapse papers' alphabetical organs); labels not listed follow.
+    public static func paperTable(_ summary: MetricsSummary, hd95Unit: String = "mm", columns: [Int] = []) -> String {
+        let labels = columns.filter(summary.labels.contains) + summary.labels.filter { !columns.contains($0) }
         let headers = labels.map { summary.name($0) } + ["mean"]
         let width = max(9, (headers.map(\.count).max() ?? 0) + 2)
         func row(_ title: String, _ metric: String, scale: Double) -> String {

@@ -8,6 +8,6 @@ struct VolSAM: ParsableCommand {
         commandName: "volsam",
         abstract: "Volumetric medical image segmentation with SAM-family models.",
         version: "0.1.0",
-        subcommands: [Info.self, Convert.self, Preview.self, Eval.self, Weights.self, Phantom.self, Bench.self]
+        subcommands: [Segment.self, Batch.self, Info.self, Convert.self, Preview.self, Eval.self, Weights.self, Phantom.self, Bench.self]
     )
 }

@@ -40,7 +40,7 @@ extension Data {
         append(bigEndian: UInt32(body.count))
         let typed = Data(type.utf8) + body
         append(typed)
-        let crc = typed.withUnsafeBytes { crc32(0, $0.bindMemory(to: Bytef.self).baseAddress, uInt(typed.count)) }
+        let crc = typed.withUnsafeBytes { SystemZlib.crc32(0, $0.bindMemory(to: Bytef.self).baseAddress, uInt(typed.count)) }
         append(bigEndian: UInt32(crc))
     }
 }

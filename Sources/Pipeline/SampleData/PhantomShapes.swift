@@ -1,29 +1,6 @@
 import Foundation
 import Volume
 
-/// Deterministic pseudo-random numbers (SplitMix64) with Gaussian samples (Box-Muller), identical on every machine.
-struct PhantomRandom {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-
-    mutating func next() -> UInt64 {
-        state = state &+ 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in (0, 1).
-    mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0 }
-
-    mutating func gaussian() -> Double {
-        let u = uniform(), v = uniform()
-        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
-    }
-}
-
 /// A solid bounded by a slightly wobbling ellipsoid surface, in patient LPS millimetres.
 struct Blob {
     var center: SIMD3<Double>
@@ -72,7 +49,7 @@ enum PhantomGrid {
     static func render(shape: [Int], affine: Affine, header: SpatialHeader, name: String, datatype: VoxelDataType,
                        seed: UInt64, noise: (Float) -> Float, rician: Bool = false,
                        tissue: (SIMD3<Double>) -> (Float, UInt8)) -> (image: Volume, labels: Volume) {
-        var random = PhantomRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         let count = shape.reduce(1, *)
         var intensities = [Float](repeating: 0, count: count)
         var labels = [Float](repeating: 0, count: count)

@@ -45,14 +45,19 @@ public enum ModelWeights {
             throw CheckpointError(path, "is \(actualSize) bytes, not the \(size) bytes of the LiteMedSAM checkpoint; "
                                   + "delete it and " + fetchHint)
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CheckpointError(path, "cannot read") }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 22), !chunk.isEmpty { hasher.update(data: chunk) }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = try sha256(of: path)
         guard digest == sha256 else {
             throw CheckpointError(path, "SHA-256 \(digest) does not match the LiteMedSAM checkpoint (\(sha256)); "
                                   + "delete it and " + fetchHint)
         }
+    }
+
+    /// The SHA-256 of a file, lowercase hex.
+    public static func sha256(of path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CheckpointError(path, "cannot read") }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 22), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -1,0 +1,98 @@
+import Foundation
+import SAM
+import Tensor
+import Volume
+
+/// Progress of a segmentation run: encoder runs done out of planned.
+public struct SegmentationProgress: Sendable {
+    public var encoded: Int
+    public var planned: Int
+}
+
+/// A canonical multilabel mask with the winning logits, and what it cost.
+public struct SegmentationResult: Sendable {
+    public let shape: [Int]
+    /// Canonical label map (0 = background).
+    public var labels: [UInt16]
+    /// Per slice: the highest logit of any label at each pixel (nil where no prompt reached the slice).
+    public var logits: [[Float]?]
+    /// Each label's own mask before overlaps are resolved (canonical), when the segmenter keeps them.
+    public var masks: [Int: [Bool]] = [:]
+    public var encodedSlices = 0
+    public var distinctSlices = 0
+    public var decodedPrompts = 0
+    public var encodeSeconds = 0.0
+    public var decodeSeconds = 0.0
+    public var totalSeconds = 0.0
+
+    /// Sigmoid of the winning logit (0 where nothing was decoded), canonical grid.
+    public func probabilities() -> [Float] {
+        let n = shape[0] * shape[1]
+        var out = [Float](repeating: 0, count: labels.count)
+        for (k, slice) in logits.enumerated() {
+            guard let slice else { continue }
+            for i in 0..<n { out[k * n + i] = 1 / (1 + exp(-slice[i])) }
+        }
+        return out
+    }
+}
+
+/// Segments a volume slice by slice with a promptable 2-D model: the LiteMedSAM 3-D protocol for propagations,
+/// independent prompts elsewhere; each slice is encoded once and its embedding serves every label.
+public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
+    public let model: Model
+    /// Embeddings kept between the two sweeps at most (the rest are encoded again).
+    public var cacheCapacity: Int
+    /// Also keep every label's own mask (for nested targets such as the BraTS regions).
+    public var keepsLabelMasks = false
+
+    public init(model: Model, cacheCapacity: Int = 96) {
+        self.model = model
+        self.cacheCapacity = cacheCapacity
+    }
+
+    /// The encoder runs `segment` will make for these prompts.
+    public func plannedEncodes(_ labels: [LabelPrompts]) -> Int {
+        SliceSchedule(labels: labels, cacheCapacity: cacheCapacity).encodeCount
+    }
+
+    /// `volume` holds intensities normalized to [0, 1]; prompts are in its canonical layout and must lie inside it.
+    public func segment(_ volume: CanonicalVolume, prompts labels: [LabelPrompts],
+                        progress: (SegmentationProgress) -> Void = { _ in }) -> SegmentationResult {
+        let start = Date()
+        let schedule = SliceSchedule(labels: labels, cacheCapacity: cacheCapacity)
+        var run = SegmentationRun(volume: volume, labels: labels, schedule: schedule)
+        if keepsLabelMasks {
+            for l in labels { run.result.masks[l.label] = [Bool](repeating: false, count: volume.voxels.count) }
+        }
+        var cache: [Int: Model.Embedding] = [:]
+        var done = 0
+        func visit(_ k: Int, _ sweep: SliceSchedule.Sweep) {
+            let slice = volume.slice(k)
+            let frame = PreparedSlice(ImageSlice(width: slice.width, height: slice.height, pixels: slice.pixels.map { $0 * 255 }))
+            let embedding: Model.Embedding
+            if let kept = cache.removeValue(forKey: k) {
+                embedding = kept
+            } else {
+                let t0 = Date()
+                embedding = model.encode(frame)
+                run.result.encodeSeconds += Date().timeIntervalSince(t0)
+                done += 1
+                progress(SegmentationProgress(encoded: done, planned: schedule.encodeCount))
+            }
+            if sweep == .ascending && schedule.cached.contains(k) { cache[k] = embedding }
+            let jobs = run.jobs(slice: k, sweep: sweep, frame: frame)
+            guard !jobs.isEmpty else { return }
+            let t0 = Date()
+            let logits = model.decode(embedding, prompts: jobs.map(\.prompt))
+            run.result.decodeSeconds += Date().timeIntervalSince(t0)
+            run.absorb(slice: k, jobs: jobs, logits: logits.map { frame.upsample($0).pixels })
+        }
+        for k in schedule.ascending { visit(k, .ascending) }
+        for k in schedule.descending { visit(k, .descending) }
+        run.result.encodedSlices = done
+        run.result.distinctSlices = schedule.sliceCount
+        run.result.totalSeconds = Date().timeIntervalSince(start)
+        return run.result
+    }
+}
