@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "SAMTests", dependencies: ["SAM", "Tensor", "Volume", "SystemZlib"], exclude: ["Fixtures"],
                     swiftSettings: niftiInclude),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "SystemZlib"], swiftSettings: niftiInclude),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "SAM", "Tensor", "SystemZlib"], swiftSettings: niftiInclude),
         .testTarget(name: "CLITests", dependencies: ["volsam"]),
     ]
 )

@@ -59,6 +59,7 @@ struct Batch: ParsableCommand {
     var quiet = false
 
     @OptionGroup var engine: EngineOptions
+    @OptionGroup var input: InputOptions
     @OptionGroup var normalization: NormalizationOptions
 
     func run() throws {
@@ -80,6 +81,6 @@ struct Batch: ParsableCommand {
                                  normalization: normalization, convention: convention)
         let cases = shardChoice.map { $0.select(plan.cases) } ?? plan.cases
         try BatchRun(plan: plan, cases: cases, output: output, shard: shardChoice, resume: resume, keepLargest: keepLargest,
-                     quiet: quiet, engine: engine).run()
+                     quiet: quiet, engine: engine, input: input).run()
     }
 }

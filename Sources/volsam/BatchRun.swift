@@ -16,6 +16,7 @@ struct BatchRun {
     let keepLargest: Bool
     let quiet: Bool
     let engine: EngineOptions
+    let input: InputOptions
 
     func run() throws {
         do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
@@ -40,7 +41,7 @@ struct BatchRun {
                     resumed += 1
                 } else {
                     if runner == nil {
-                        runner = CaseSegmenter(segmenter: try engine.segmenter(), input: InputOptions(),
+                        runner = CaseSegmenter(segmenter: try engine.segmenter(), input: input,
                                                normalization: plan.normalization)
                     }
                     let outputs = CaseOutputs(labelMap: target, keepLargest: keepLargest, regions: plan.prompts.regions)
