@@ -55,6 +55,6 @@ let package = Package(
                     swiftSettings: niftiInclude),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "SAM", "Tensor", "SystemZlib"], swiftSettings: niftiInclude),
-        .testTarget(name: "CLITests", dependencies: ["volsam"]),
+        .testTarget(name: "CLITests", dependencies: ["volsam", "Volume"], swiftSettings: niftiInclude),
     ]
 )

@@ -26,7 +26,7 @@ struct BatchRun {
         let started = Date()
         var runInfo = try runObject()
         try writeJSON(runInfo, "run\(tag).json")
-        var runner: CaseSegmenter?
+        let runner = CaseSegmenter(engine: engine, input: input, normalization: plan.normalization)
         var scored: [CaseMetrics] = []
         var failures: [[String: Any]] = []
         var segmented = 0, resumed = 0
@@ -40,13 +40,9 @@ struct BatchRun {
                     metrics = try scoreExisting(item, prediction: target)
                     resumed += 1
                 } else {
-                    if runner == nil {
-                        runner = CaseSegmenter(segmenter: try engine.segmenter(), input: input,
-                                               normalization: plan.normalization)
-                    }
                     let outputs = CaseOutputs(labelMap: target, keepLargest: keepLargest, regions: plan.prompts.regions)
                     let prompts = plan.prompts
-                    metrics = try runner!.run(image: item.image, prompts: { try prompts.make(item, volume: $0, grid: $1) },
+                    metrics = try runner.run(image: item.image, prompts: { try prompts.make(item, volume: $0, grid: $1) },
                                               reference: item.reference, metricOptions: plan.metricOptions,
                                               outputs: outputs, quiet: true).metrics
                     segmented += 1

@@ -46,10 +46,18 @@ struct CaseReport {
 }
 
 /// Loads, normalizes, prompts, segments, post-processes, writes and scores one image (`segment` and `batch`).
-struct CaseSegmenter {
-    let segmenter: VolumeSegmenter<LiteMedSAM>
+final class CaseSegmenter {
+    let engine: EngineOptions
     let input: InputOptions
     let normalization: NormalizationOptions
+    /// Loaded on first use, after the first case's prompts are known to be good.
+    private var model: VolumeSegmenter<LiteMedSAM>?
+
+    init(engine: EngineOptions, input: InputOptions, normalization: NormalizationOptions) {
+        self.engine = engine
+        self.input = input
+        self.normalization = normalization
+    }
 
     /// `prompts` places the case's prompts on its canonical volume; `reference` (same grid) is scored against.
     func run(image path: String, prompts: (CanonicalVolume, ImageGrid) throws -> [LabelPrompts], reference: String?,
@@ -69,8 +77,9 @@ struct CaseSegmenter {
                 throw VolumeError(file, "cannot create its folder (\(error.localizedDescription))")
             }
         }
+        if model == nil { model = try engine.segmenter() }
+        var segmenter = model!
         let bar = ProgressBar(total: segmenter.plannedEncodes(labelPrompts), unit: "slices encoded", quiet: quiet)
-        var segmenter = segmenter
         segmenter.keepsLabelMasks = outputs.regions != nil
         var result = segmenter.segment(volume, prompts: labelPrompts) { _ in bar.advance() }
         var labels = labelPrompts.map { (id: $0.label, name: $0.name) }

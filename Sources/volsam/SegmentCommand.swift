@@ -68,7 +68,7 @@ struct Segment: ParsableCommand {
             throw ValidationError("--convention must be one of \(MetricConvention.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let reference = gt ?? prompts.promptsFrom
-        let runner = CaseSegmenter(segmenter: try engine.segmenter(), input: input, normalization: normalization)
+        let runner = CaseSegmenter(engine: engine, input: input, normalization: normalization)
         let outputs = CaseOutputs(labelMap: output, probabilities: probabilities, split: split, stats: stats, keepLargest: keepLargest)
         let report = try runner.run(image: image, prompts: { volume, grid in try prompts.collect(volume: volume, image: grid) },
                                     reference: reference, metricOptions: MetricOptions(convention: convention),
