@@ -6,7 +6,7 @@ APT_PACKAGES = libnifti-dev libnifti2-dev libinsighttoolkit5-dev libopenblas-dev
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR = .build/demo
 
-.PHONY: all deps weights build test demo bench-io bench-metrics phantom clean
+.PHONY: all deps weights build test demo bench-io bench-metrics bench-segment phantom clean
 
 all: build
 
@@ -30,18 +30,17 @@ build: deps
 test: deps weights
 	$(SWIFT) test $(BUILD_FLAGS)
 
-## demo: read the synthetic sample scans, show their geometry and a normalized slice with the label overlay
+## demo: segment the synthetic CT's 8 organs from boxes derived from its label map; per-organ Dice/HD95; overlay
 demo: build weights
 	@mkdir -p $(DEMO_DIR)
+	$(BIN) weights
+	@echo
 	$(BIN) info sample-data/ct_abdomen.nii.gz
 	@echo
-	$(BIN) preview sample-data/ct_abdomen.nii.gz --labels sample-data/ct_abdomen_labels.nii.gz --text -o $(DEMO_DIR)/ct_abdomen.png
+	$(BIN) segment sample-data/ct_abdomen.nii.gz --prompts-from sample-data/ct_abdomen_labels.nii.gz \
+		--label-names sample-data/ct_abdomen_labels.json -o $(DEMO_DIR)/ct_abdomen_seg.nii.gz
 	@echo
-	$(BIN) info sample-data/mr_brain_flair.nii.gz
-	@echo
-	$(BIN) preview sample-data/mr_brain_flair.nii.gz --labels sample-data/mr_brain_labels.nii.gz --text -o $(DEMO_DIR)/mr_brain.png
-	@echo
-	$(BIN) weights
+	$(BIN) preview sample-data/ct_abdomen.nii.gz --labels $(DEMO_DIR)/ct_abdomen_seg.nii.gz --text -o $(DEMO_DIR)/ct_abdomen_seg.png
 
 ## bench-io: reading + normalizing a 512x512x200 int16 .nii.gz, VolSAM against nibabel (dev-only; PYTHON with nibabel)
 PYTHON ?= python3
@@ -51,6 +50,10 @@ bench-io: build
 ## bench-metrics: HD95 of two 512x512x150 ellipsoids, VolSAM against medpy (dev-only; PYTHON with numpy, nibabel, medpy)
 bench-metrics: build
 	$(PYTHON) tools/bench/metrics_hd95.py
+
+## bench-segment: whole-scan segmentation of a 512x512x150 synthetic CT with 8 organs (time, ratio, peak RSS)
+bench-segment: build weights
+	$(BIN) bench segment --slices 150
 
 ## phantom: regenerate sample-data/ (deterministic)
 phantom: build

@@ -7,7 +7,7 @@ import Volume
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time VolSAM's hot paths (tools/bench has the reference comparisons).",
-        subcommands: [EngineBench.self, IOBench.self, MetricsBench.self], defaultSubcommand: EngineBench.self)
+        subcommands: [EngineBench.self, SegmentBench.self, IOBench.self, MetricsBench.self], defaultSubcommand: EngineBench.self)
 }
 
 /// `volsam bench metrics`: HD95 (with the other surface metrics) of one label of two masks, in-process.

@@ -79,9 +79,12 @@ final class CaseSegmenter {
         }
         if model == nil { model = try engine.segmenter() }
         var segmenter = model!
-        let bar = ProgressBar(total: segmenter.plannedEncodes(labelPrompts), unit: "slices encoded", quiet: quiet)
+        let bar = ProgressBar(total: segmenter.plannedEncodes(labelPrompts),
+                              unit: "slices encoded for \(labelPrompts.count) label\(labelPrompts.count == 1 ? "" : "s")", quiet: quiet)
         segmenter.keepsLabelMasks = outputs.regions != nil
         var result = segmenter.segment(volume, prompts: labelPrompts) { _ in bar.advance() }
+        volume.voxels = []  // only the grid is needed from here on
+        if outputs.probabilities == nil { result.logits = [] }
         var labels = labelPrompts.map { (id: $0.label, name: $0.name) }
         if let regions = outputs.regions {
             result.labels = Self.paint(regions, masks: result.masks, count: volume.voxels.count)

@@ -7,7 +7,9 @@ Protocol, as the reference script: for each 3-D box, key slice int((z_max - z_mi
 upward over range(z_middle, min(z_max + 1, D)) and downward over range(z_middle - 1, max(-1, z_min - 1), -1), every
 slice re-encoded, the prompt box = get_bbox256 of the previous slice's mask (resize_longest_side with INTER_AREA on
 the uint8 mask, padded, box +3 px clamped to 256) or the key box when that is empty; masks = logits > 0; boxes in
-order, later ones overwrite earlier ones. Slices are VolSAM's processing layout (canonical LPS, rows = axis 1,
+order, later ones overwrite earlier ones. Each label's Dice is recorded for its own mask ("dice", the protocol
+itself) and after that overwriting ("dice_overwritten": the reference's overlap rule; VolSAM gives overlaps to the
+higher logit instead). Slices are VolSAM's processing layout (canonical LPS, rows = axis 1,
 columns = axis 0), normalized as VolSAM's Volume layer does, times 255.
 
 Usage: VENV/bin/python tools/reference/litemedsam_3d_reference.py [--shared ../shared/data]
@@ -103,15 +105,16 @@ def run(net, name, image_path, targets, ct, spacing):
         segs, _, n = infer_3d(net, img_3d, box3d, idx)
         encodes += n
         combined[segs > 0] = label
-        boxes.append((label, label_name, target, box3d, key))
+        boxes.append((label, label_name, target, box3d, key, segs.transpose(2, 1, 0) > 0))
     seconds = time.time() - start
-    for label, label_name, target, box3d, key in boxes:
+    for label, label_name, target, box3d, key, own in boxes:
         pred = combined.transpose(2, 1, 0) == label
         rows.append({"label": label, "name": label_name, "box": box3d, "key_slice": key,
-                     "dice": float(dc(pred, target)),
-                     "hd95": float(hd95(pred, target, voxelspacing=spacing)) if pred.any() else None,
-                     "pred_voxels": int(pred.sum()), "gt_voxels": int(target.sum())})
-        print(name, label, label_name, round(rows[-1]["dice"], 4), rows[-1]["hd95"], flush=True)
+                     "dice": float(dc(own, target)),
+                     "hd95": float(hd95(own, target, voxelspacing=spacing)) if own.any() else None,
+                     "dice_overwritten": float(dc(pred, target)),
+                     "pred_voxels": int(own.sum()), "gt_voxels": int(target.sum())})
+        print(name, label, label_name, round(rows[-1]["dice"], 4), round(rows[-1]["dice_overwritten"], 4), flush=True)
     return {"case": name, "image": image_path, "labels": rows, "encoder_runs": encodes, "pytorch_seconds": seconds}
 
 
@@ -119,12 +122,23 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", default="../shared/data")
     parser.add_argument("--out", default="Tests/PipelineTests/Fixtures/reference3d")
+    parser.add_argument("--cases", default="ct,brats", help="ct, brats or both")
     args = parser.parse_args()
     torch.set_num_threads(2)
     with tempfile.TemporaryDirectory() as cache:
         net = lite_medsam_model(pretrained=True, root=cache)
         net.eval()
         ts = os.path.join(args.shared, "totalsegmentator")
+        for case in ("brats_2013_pat0005_1", "brats_2013_pat0006_1") if "brats" in args.cases else ():
+            folder = os.path.join(args.shared, "brats2015", case)
+            whole = canonical(os.path.join(folder, "OTMultiClass.nii.gz")) > 0
+            result = run(net, case, os.path.join(folder, "Flair_subtrMeanDivStd.nii.gz"), [(1, "whole tumour", whole)],
+                         False, (1.0, 1.0, 1.0))
+            result["image"] = f"brats2015/{case}/Flair_subtrMeanDivStd.nii.gz"
+            result["reference"] = f"brats2015/{case}/OTMultiClass.nii.gz (labels 1-4 = whole tumour)"
+            json.dump(result, open(os.path.join(args.out, case + ".json"), "w"), indent=1)
+        if "ct" not in args.cases:
+            return
         seg = canonical(os.path.join(ts, "example_seg.nii.gz"))
         organs = [(1, "spleen"), (2, "kidney_right"), (3, "kidney_left"), (4, "gallbladder"), (5, "liver"),
                   (6, "stomach"), (7, "pancreas"), (52, "aorta")]
@@ -133,14 +147,6 @@ def main():
         result["image"] = "totalsegmentator/example_ct_sm.nii.gz"
         result["reference"] = "totalsegmentator/example_seg.nii.gz"
         json.dump(result, open(os.path.join(args.out, "example_ct_sm.json"), "w"), indent=1)
-        for case in ("brats_2013_pat0005_1", "brats_2013_pat0006_1"):
-            folder = os.path.join(args.shared, "brats2015", case)
-            whole = canonical(os.path.join(folder, "OTMultiClass.nii.gz")) > 0
-            result = run(net, case, os.path.join(folder, "Flair_subtrMeanDivStd.nii.gz"), [(1, "whole tumour", whole)],
-                         False, (1.0, 1.0, 1.0))
-            result["image"] = f"brats2015/{case}/Flair_subtrMeanDivStd.nii.gz"
-            result["reference"] = f"brats2015/{case}/OTMultiClass.nii.gz (labels 1-4 = whole tumour)"
-            json.dump(result, open(os.path.join(args.out, case + ".json"), "w"), indent=1)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ public enum AbdomenPhantom {
     public static let spacing = SIMD3<Double>(2.2, 2.2, 5.0)
 
     /// The file's voxel-to-RAS affine: axes towards L, A, S rotated 6 degrees about S, scanner-like origin.
-    public static var affine: Affine {
+    public static var affine: Affine { affine(shape: shape, spacing: spacing) }
+
+    /// The same orientation and centre for another grid (e.g. a 512 x 512 x 150 scan for benchmarks).
+    public static func affine(shape: [Int], spacing: SIMD3<Double>) -> Affine {
         let angle = 6.0 * Double.pi / 180
         let (c, s) = (cos(angle), sin(angle))
         let columns: [SIMD3<Double>] = [SIMD3(-c, -s, 0) * spacing.x, SIMD3(-s, c, 0) * spacing.y, SIMD3(0, 0, 1) * spacing.z]
@@ -27,8 +30,9 @@ public enum AbdomenPhantom {
         return a
     }
 
-    public static func make(seed: UInt64 = 2024) -> PhantomScan {
-        let affine = affine
+    /// The sample scan; `shape` and `spacing` give the same anatomy on another grid.
+    public static func make(seed: UInt64 = 2024, shape: [Int] = shape, spacing: SIMD3<Double> = spacing) -> PhantomScan {
+        let affine = affine(shape: shape, spacing: spacing)
         let isocentre = affine.apply(SIMD3(Double(shape[0] - 1), Double(shape[1] - 1), Double(shape[2] - 1)) / 2)
         let offset = SIMD3(-isocentre.x, -isocentre.y, isocentre.z)
         let (image, labels) = PhantomGrid.render(
