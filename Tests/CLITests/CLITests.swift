@@ -44,7 +44,7 @@ import Testing
         for key in ["shape", "spacing", "affine", "orientation", "datatype", "min", "max", "modality"] {
             #expect(json[key] != nil, "missing \(key)")
         }
-        #expect(json["shape"] as? [Int] == [160, 128, 40])
+        #expect(json["shape"] as? [Int] == [160, 128, 28])
         #expect(json["orientation"] as? String == "LAS")
         #expect((json["affine"] as? [[Double]])?.count == 4)
         #expect(json["datatype"] as? String == "int16")

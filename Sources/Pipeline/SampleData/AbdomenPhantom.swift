@@ -9,7 +9,7 @@ public enum AbdomenPhantom {
         11: "pancreas",
     ]
 
-    public static let shape = [160, 128, 40]
+    public static let shape = [160, 128, 28]
     public static let spacing = SIMD3<Double>(2.2, 2.2, 5.0)
 
     /// The file's voxel-to-RAS affine: axes towards L, A, S rotated 6 degrees about S, scanner-like origin.
