@@ -69,7 +69,7 @@ final class CaseSegmenter {
         var volume = CanonicalVolume(loaded)
         Normalization.normalize(&volume, window: window)
         let labelPrompts = try prompts(volume, grid)
-        let gt = try reference.map { try grid.loadLabelMap($0) }
+        if let reference { _ = try grid.loadLabelMap(reference) }  // checked now, read again for scoring
         for file in [outputs.labelMap, outputs.probabilities, outputs.stats].compactMap({ $0 }) {
             let folder = (file as NSString).deletingLastPathComponent
             guard !folder.isEmpty else { continue }
@@ -82,9 +82,9 @@ final class CaseSegmenter {
         let bar = ProgressBar(total: segmenter.plannedEncodes(labelPrompts),
                               unit: "slices encoded for \(labelPrompts.count) label\(labelPrompts.count == 1 ? "" : "s")", quiet: quiet)
         segmenter.keepsLabelMasks = outputs.regions != nil
+        segmenter.keepsLogits = outputs.probabilities != nil
         var result = segmenter.segment(volume, prompts: labelPrompts) { _ in bar.advance() }
         volume.voxels = []  // only the grid is needed from here on
-        if outputs.probabilities == nil { result.logits = [] }
         var labels = labelPrompts.map { (id: $0.label, name: $0.name) }
         if let regions = outputs.regions {
             result.labels = Self.paint(regions, masks: result.masks, count: volume.voxels.count)
@@ -115,7 +115,8 @@ final class CaseSegmenter {
             report.statistics = stats
             report.written.append(statsPath)
         }
-        if let gt {
+        if let reference {
+            let gt = try grid.loadLabelMap(reference)
             report.metrics = try Self.score(source, reference: gt, labels: labels.map(\.id), names: Dictionary(
                 labels.map { ($0.id, $0.name ?? "label_\($0.id)") }, uniquingKeysWith: { a, _ in a }),
                 regions: outputs.regions, options: metricOptions)

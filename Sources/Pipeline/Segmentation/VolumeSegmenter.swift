@@ -14,7 +14,8 @@ public struct SegmentationResult: Sendable {
     public let shape: [Int]
     /// Canonical label map (0 = background).
     public var labels: [UInt16]
-    /// Per slice: the highest logit of any label at each pixel (nil where no prompt reached the slice).
+    /// Per slice: the highest logit of any label at each pixel (nil where no prompt reached the slice, and where the
+    /// segmenter did not keep them).
     public var logits: [[Float]?]
     /// Each label's own mask before overlaps are resolved (canonical), when the segmenter keeps them.
     public var masks: [Int: [Bool]] = [:]
@@ -45,6 +46,8 @@ public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
     public var cacheCapacity: Int
     /// Also keep every label's own mask (for nested targets such as the BraTS regions).
     public var keepsLabelMasks = false
+    /// Keep the winning logits of every slice (for probabilities); otherwise only while a slice may be revisited.
+    public var keepsLogits = true
 
     public init(model: Model, cacheCapacity: Int = 96) {
         self.model = model
@@ -66,6 +69,7 @@ public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
             for l in labels { run.result.masks[l.label] = [Bool](repeating: false, count: volume.voxels.count) }
         }
         var cache: [Int: Model.Embedding] = [:]
+        let revisited = Set(schedule.ascending).intersection(schedule.descending)
         var done = 0
         func visit(_ k: Int, _ sweep: SliceSchedule.Sweep) {
             let slice = volume.slice(k)
@@ -87,6 +91,7 @@ public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
             let logits = model.decode(embedding, prompts: jobs.map(\.prompt))
             run.result.decodeSeconds += Date().timeIntervalSince(t0)
             run.absorb(slice: k, jobs: jobs, logits: logits.map { frame.upsample($0).pixels })
+            if !keepsLogits && (sweep == .descending || !revisited.contains(k)) { run.result.logits[k] = nil }
         }
         for k in schedule.ascending { visit(k, .ascending) }
         for k in schedule.descending { visit(k, .descending) }
