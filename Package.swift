@@ -14,6 +14,10 @@ let itkLibraries: [LinkerSetting] = [
     .linkedLibrary("stdc++"), .linkedLibrary("m"),
 ]
 
+/// The engine's kernels are compiled for Haswell-level x86-64 (AVX2 + FMA: 8-lane SIMD in one instruction, fused multiply-add);
+/// `volsam` refuses to start on a CPU without them (CPUFeatures.swift).
+let vectorISA: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+
 let package = Package(
     name: "VolSAM",
     products: [
@@ -38,12 +42,14 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-I/usr/include/ITK-5.2", "-I/usr/include/gdcm-3.0", "-std=c++17", "-O2", "-w"])],
             linkerSettings: itkLibraries
         ),
-        .target(name: "Volume", dependencies: ["CNIfTI", "SystemZlib", "CDICOMBridge"], swiftSettings: niftiInclude),
-        .target(name: "Metrics", dependencies: ["Volume"], swiftSettings: niftiInclude),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CMalloc", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "Volume", dependencies: ["CNIfTI", "SystemZlib", "CDICOMBridge"], swiftSettings: niftiInclude + vectorISA),
+        .target(name: "Metrics", dependencies: ["Volume"], swiftSettings: niftiInclude + vectorISA),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CMalloc", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                swiftSettings: vectorISA),
         .target(name: "SAM", dependencies: ["Tensor", "Volume", .product(name: "Crypto", package: "swift-crypto")],
-                swiftSettings: niftiInclude),
-        .target(name: "Pipeline", dependencies: ["Volume", "Metrics", "SAM", "Tensor", "SystemZlib"], swiftSettings: niftiInclude),
+                swiftSettings: niftiInclude + vectorISA),
+        .target(name: "Pipeline", dependencies: ["Volume", "Metrics", "SAM", "Tensor", "SystemZlib"],
+                swiftSettings: niftiInclude + vectorISA),
         .executableTarget(
             name: "volsam",
             dependencies: ["Volume", "Metrics", "Pipeline", "SAM", "Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -16,6 +16,12 @@ public struct Tensor: Sendable, Equatable {
         self.init(shape: shape, data: [Float](repeating: 0, count: shape.reduce(1, *)))
     }
 
+    /// A tensor whose values are left as the allocator gives them, for kernels that write every element.
+    public static func uninitialized(_ shape: [Int]) -> Tensor {
+        let count = shape.reduce(1, *)
+        return Tensor(shape: shape, data: [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count })
+    }
+
     public var count: Int { data.count }
     public var rank: Int { shape.count }
 

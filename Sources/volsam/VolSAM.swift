@@ -10,4 +10,9 @@ struct VolSAM: ParsableCommand {
         version: "0.1.0",
         subcommands: [Segment.self, Batch.self, Info.self, Convert.self, Preview.self, Eval.self, Weights.self, Phantom.self, Bench.self]
     )
+
+    static func main() {
+        CPUFeatures.requireVectorISA()
+        main(nil)
+    }
 }

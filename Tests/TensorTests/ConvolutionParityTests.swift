@@ -19,7 +19,7 @@ import Testing
         #expect(fast.maxAbsDifference(slow) < 1e-5)
     }
 
-    @Test(arguments: [(1, 9), (2, 9), (1, 16), (2, 17)])
+    @Test(arguments: [(1, 9), (2, 9), (1, 16), (2, 17), (1, 45), (2, 77)])
     func depthwiseMatchesTheDefinition(stride: Int, channels: Int) {
         var g = G(state: UInt64(stride * 100 + channels))
         let x = Self.random([2, channels, 11, 8], &g), w = Self.random([channels, 1, 3, 3], &g), b = Self.random([channels], &g)

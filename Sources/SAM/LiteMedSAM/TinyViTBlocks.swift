@@ -78,18 +78,18 @@ struct TinyViTBlock {
         return (indices, offsets.count)
     }
 
-    /// `x` [H, W, C] -> [H, W, C].
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    /// `x` [H, W, C] -> [H, W, C]; `timer` (with `stage` naming its entries) collects the time of each part.
+    func callAsFunction(_ x: Tensor, timer: StageTimer? = nil, stage: String = "") -> Tensor {
         let (h, w, c) = (x.shape[0], x.shape[1], x.shape[2])
-        let afterAttention = windowAttention(x)  // includes the residual
-        let local = localConv(afterAttention)
-        return ResidualMLP.forward(local.reshaped([h * w, c]), normWeight: mlpNorm.weight, normBias: mlpNorm.bias,
+        let afterAttention = windowAttention(x, timer: timer, stage: stage)  // includes the residual
+        let local = timer.measure(stage + " local conv") { localConv(afterAttention) }
+        return timer.measure(stage + " MLP") { ResidualMLP.forward(local.reshaped([h * w, c]), normWeight: mlpNorm.weight, normBias: mlpNorm.bias,
                                    epsilon: mlpNorm.epsilon, fc1: fc1.weight, fc1Bias: fc1.bias!, fc2: fc2.weight,
-                                   fc2Bias: fc2.bias!).reshaped([h, w, c])
+                                   fc2Bias: fc2.bias!).reshaped([h, w, c]) }
     }
 
     /// Pads to whole windows with zeros, attends within each window, drops the padding.
-    func windowAttention(_ x: Tensor) -> Tensor {
+    func windowAttention(_ x: Tensor, timer: StageTimer? = nil, stage: String = "") -> Tensor {
         let (h, w, c) = (x.shape[0], x.shape[1], x.shape[2])
         let ws = window
         let ph = (h + ws - 1) / ws * ws, pw = (w + ws - 1) / ws * ws
@@ -108,10 +108,11 @@ struct TinyViTBlock {
             }
         } }
         let tokens = Tensor(shape: [windows * n, c], data: gathered)
-        let packed = qkv(attentionNorm(tokens))  // per token, per head [q | k | v] of head_dim each
+        let packed = timer.measure(stage + " norm+qkv") { qkv(attentionNorm(tokens)) }  // per token, per head [q | k | v] of head_dim each
         let headDim = c / heads
         var attended = [Float](repeating: 0, count: windows * n * c)
         let row = 3 * c
+        timer.measure(stage + " attention core") {
         packed.data.withUnsafeBufferPointer { p in attended.withUnsafeMutableBufferPointer { o in
             positionBias.data.withUnsafeBufferPointer { b in
                 let layout = Attention.Layout(groupStride: n * row, headOffset: 3 * headDim, rowStride: row)
@@ -122,7 +123,8 @@ struct TinyViTBlock {
                                   scale: 1 / Float(headDim).squareRoot(), bias: b.baseAddress!)
             }
         } }
-        let projected = projection(Tensor(shape: [windows * n, c], data: attended))
+        }
+        let projected = timer.measure(stage + " proj") { projection(Tensor(shape: [windows * n, c], data: attended)) }
         // Scatter back, dropping the padding, and add the block's input (the residual).
         var out = x.data
         projected.data.withUnsafeBufferPointer { src in out.withUnsafeMutableBufferPointer { dst in

@@ -39,7 +39,8 @@ public struct TinyViTEncoder {
         x = timer.measure("stage 1 (MBConv, 256x256)") { stage1.reduce(x) { $1($0) } }
         for (index, blocks) in stages.enumerated() {
             x = timer.measure("downsample \(index + 1)") { merges[index](x) }
-            x = timer.measure("stage \(index + 2) (attention)") { blocks.reduce(x) { $1($0) } }
+            let stage = "stage \(index + 2)"
+            x = timer.measure(stage + " (attention)") { blocks.reduce(x) { $1($0, timer: timer, stage: "  " + stage) } }
         }
         return timer.measure("neck") {
             let projected = neckNorm1(Linear.forward(x, weight: neck1, bias: nil))

@@ -112,32 +112,62 @@ public enum Convolution {
     }
 
     /// One output row of a depthwise convolution; `rows(iy)` gives input row iy, or nil outside (zero padding).
+    /// Each output pixel accumulates bias + its taps in registers, 32 channels at a time (ascending ky, kx).
     @inline(__always)
     public static func depthwiseRow(rows: (Int) -> UnsafePointer<Float>?, outputRow oy: Int, outputWidth ow: Int,
                                     inputWidth w: Int, channels c: Int, kernel k: Int, stride: Int, padding: Int,
                                     taps: UnsafePointer<Float>, bias: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>) {
-        for ox in 0..<ow { (target + ox * c).update(from: bias, count: c) }
-        for ky in 0..<k {
-            guard let input = rows(oy * stride - padding + ky) else { continue }
-            for kx in 0..<k {
-                let tap = taps + (ky * k + kx) * c
-                for ox in 0..<ow {
-                    let ix = ox * stride - padding + kx
-                    if ix < 0 || ix >= w { continue }
-                    let from = input + ix * c, to = target + ox * c
-                    var ch = 0
-                    while ch + 8 <= c {
-                        let acc = UnsafeMutableRawPointer(to + ch)
-                        let sum = acc.loadUnaligned(as: SIMD8<Float>.self)
-                            + UnsafeRawPointer(from + ch).loadUnaligned(as: SIMD8<Float>.self)
-                            * UnsafeRawPointer(tap + ch).loadUnaligned(as: SIMD8<Float>.self)
-                        acc.storeBytes(of: sum, as: SIMD8<Float>.self)
-                        ch += 8
+        typealias V = SIMD8<Float>
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: k) { inputs in
+            for ky in 0..<k { inputs[ky] = rows(oy * stride - padding + ky) }
+            for ox in 0..<ow {
+                let x0 = ox * stride - padding
+                let kxRange = max(0, -x0)..<min(k, w - x0)
+                let to = target + ox * c
+                var ch = 0
+                while ch + 32 <= c {
+                    var a0 = load(bias + ch), a1 = load(bias + ch + 8), a2 = load(bias + ch + 16), a3 = load(bias + ch + 24)
+                    for ky in 0..<k {
+                        guard let row = inputs[ky] else { continue }
+                        for kx in kxRange {
+                            let from = row + (x0 + kx) * c + ch, tap = taps + (ky * k + kx) * c + ch
+                            a0 = a0.addingProduct(load(from), load(tap))
+                            a1 = a1.addingProduct(load(from + 8), load(tap + 8))
+                            a2 = a2.addingProduct(load(from + 16), load(tap + 16))
+                            a3 = a3.addingProduct(load(from + 24), load(tap + 24))
+                        }
                     }
-                    while ch < c { to[ch] += from[ch] * tap[ch]; ch += 1 }
+                    store(a0, to + ch); store(a1, to + ch + 8); store(a2, to + ch + 16); store(a3, to + ch + 24)
+                    ch += 32
+                }
+                while ch + 8 <= c {
+                    var a = load(bias + ch)
+                    for ky in 0..<k {
+                        guard let row = inputs[ky] else { continue }
+                        for kx in kxRange { a = a.addingProduct(load(row + (x0 + kx) * c + ch), load(taps + (ky * k + kx) * c + ch)) }
+                    }
+                    store(a, to + ch)
+                    ch += 8
+                }
+                while ch < c {
+                    var a = bias[ch]
+                    for ky in 0..<k {
+                        guard let row = inputs[ky] else { continue }
+                        for kx in kxRange { a = a.addingProduct(row[(x0 + kx) * c + ch], taps[(ky * k + kx) * c + ch]) }
+                    }
+                    to[ch] = a
+                    ch += 1
                 }
             }
         }
+    }
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always) static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
     /// Transposed convolution with kernel 2 and stride 2 (SAM's upscaling): `x` [N, H, W, Cin], `weight` in

@@ -7,16 +7,18 @@ public enum Linear {
         let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
         precondition(x.shape.last == inFeatures, "input \(x.shape) does not end in \(inFeatures)")
         let rows = x.count / inFeatures
-        var out = [Float](repeating: 0, count: rows * outFeatures)
-        if let bias {
-            for r in 0..<rows { out.replaceSubrange((r * outFeatures)..<((r + 1) * outFeatures), with: bias.data) }
-        }
+        var out = Tensor.uninitialized(Array(x.shape.dropLast()) + [outFeatures])
         x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in
-            out.withUnsafeMutableBufferPointer { op in
+            out.data.withUnsafeMutableBufferPointer { op in
+                if let bias {
+                    bias.data.withUnsafeBufferPointer { b in
+                        for r in 0..<rows { (op.baseAddress! + r * outFeatures).update(from: b.baseAddress!, count: outFeatures) }
+                    }
+                }
                 GEMM.multiply(xp.baseAddress!, wp.baseAddress!, into: op.baseAddress!, m: rows, n: outFeatures,
                               k: inFeatures, transposeB: true, beta: bias == nil ? 0 : 1)
             }
         } }
-        return Tensor(shape: Array(x.shape.dropLast()) + [outFeatures], data: out)
+        return out
     }
 }

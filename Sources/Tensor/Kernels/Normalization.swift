@@ -7,27 +7,47 @@ public enum LayerNorm {
         let c = weight.count
         precondition(x.shape.last == c && bias.count == c)
         let rows = x.count / c
-        var out = [Float](repeating: 0, count: x.count)
+        var out = Tensor.uninitialized(x.shape)
         x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in bias.data.withUnsafeBufferPointer { bp in
-            out.withUnsafeMutableBufferPointer { op in
+            out.data.withUnsafeMutableBufferPointer { op in
                 let (src, dst) = (UncheckedPointer(UnsafeMutablePointer(mutating: xp.baseAddress!)), UncheckedPointer(op.baseAddress!))
                 let (w, b) = (UncheckedPointer(UnsafeMutablePointer(mutating: wp.baseAddress!)),
                               UncheckedPointer(UnsafeMutablePointer(mutating: bp.baseAddress!)))
                 ParallelLoop.forRanges(count: rows, minimumChunk: max(1, 16384 / c)) { range in
-                    for r in range {
-                        let row = src.pointer + r * c, target = dst.pointer + r * c
-                        var sum: Float = 0
-                        for i in 0..<c { sum += row[i] }
-                        let mean = sum / Float(c)
-                        var squares: Float = 0
-                        for i in 0..<c { let d = row[i] - mean; squares += d * d }
-                        let inv = 1 / (squares / Float(c) + epsilon).squareRoot()
-                        for i in 0..<c { target[i] = (row[i] - mean) * inv * w.pointer[i] + b.pointer[i] }
-                    }
+                    for r in range { row(src.pointer + r * c, into: dst.pointer + r * c, c, w.pointer, b.pointer, epsilon) }
                 }
             }
         } } }
-        return Tensor(shape: x.shape, data: out)
+        return out
+    }
+}
+
+extension LayerNorm {
+    typealias V = SIMD8<Float>
+
+    /// One row: mean, biased variance (two passes, 8 lanes), then (x - mean) / sqrt(var + eps) * w + b.
+    @inline(__always)
+    static func row(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ c: Int, _ w: UnsafePointer<Float>,
+                    _ b: UnsafePointer<Float>, _ epsilon: Float) {
+        var lanes = V(), i = 0
+        while i + 8 <= c { lanes += Convolution.load(x + i); i += 8 }
+        var sum = lanes.sum()
+        while i < c { sum += x[i]; i += 1 }
+        let mean = sum / Float(c)
+        var squares = V(), j = 0
+        let m = V(repeating: mean)
+        while j + 8 <= c { let d = Convolution.load(x + j) - m; squares = squares.addingProduct(d, d); j += 8 }
+        var total = squares.sum()
+        while j < c { let d = x[j] - mean; total += d * d; j += 1 }
+        let inv = 1 / (total / Float(c) + epsilon).squareRoot()
+        let scale = V(repeating: inv)
+        var o = 0
+        while o + 8 <= c {
+            let normalized = (Convolution.load(x + o) - m) * scale
+            Convolution.store(Convolution.load(b + o).addingProduct(normalized, Convolution.load(w + o)), y + o)
+            o += 8
+        }
+        while o < c { y[o] = (x[o] - mean) * inv * w[o] + b[o]; o += 1 }
     }
 }
 
