@@ -36,6 +36,7 @@ let package = Package(
         .systemLibrary(name: "SystemZlib", path: "Sources/SystemZlib"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .systemLibrary(name: "CSIMD", path: "Sources/CSIMD"),
         .target(
             name: "CDICOMBridge",
             path: "Sources/CDICOMBridge",
@@ -44,7 +45,7 @@ let package = Package(
         ),
         .target(name: "Volume", dependencies: ["CNIfTI", "SystemZlib", "CDICOMBridge"], swiftSettings: niftiInclude + vectorISA),
         .target(name: "Metrics", dependencies: ["Volume"], swiftSettings: niftiInclude + vectorISA),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CMalloc", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CMalloc", "CSIMD", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: vectorISA),
         .target(name: "SAM", dependencies: ["Tensor", "Volume", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: niftiInclude + vectorISA),

@@ -42,4 +42,44 @@ import Testing
             }
         }
     }
+
+    /// Queries and keys of different lengths and head sizes that are not multiples of the register blocks
+    /// (groups, heads, lq, lk, key dim, value dim, bias), one matrix per operand with heads side by side.
+    @Test(arguments: [[2, 3, 37, 11, 12, 20, 1], [1, 8, 200, 7, 16, 16, 0], [1, 2, 5, 300, 16, 32, 1], [1, 1, 130, 9, 3, 5, 0]])
+    func crossAttentionMatchesNaive(setting: [Int]) {
+        let (groups, heads, lq, lk, kd, d) = (setting[0], setting[1], setting[2], setting[3], setting[4], setting[5])
+        var g = KernelParityTests.Generator(state: UInt64(lq * 1000 + lk))
+        func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -2...2, using: &g) } }
+        let q = random(groups * lq * heads * kd), k = random(groups * lk * heads * kd), v = random(groups * lk * heads * d)
+        let bias = setting[6] == 1 ? random(heads * lq * lk) : nil
+        var out = [Float](repeating: .nan, count: groups * lq * heads * d)
+        let scale = 1 / Float(kd).squareRoot()
+        let biasValues = bias ?? []
+        q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+            out.withUnsafeMutableBufferPointer { o in biasValues.withUnsafeBufferPointer { b in
+                Attention.forward(q: qp.baseAddress!, qLayout: .init(groupStride: lq * heads * kd, headOffset: kd, rowStride: heads * kd),
+                                  k: kp.baseAddress!, kLayout: .init(groupStride: lk * heads * kd, headOffset: kd, rowStride: heads * kd),
+                                  v: vp.baseAddress!, vLayout: .init(groupStride: lk * heads * d, headOffset: d, rowStride: heads * d),
+                                  out: o.baseAddress!, outLayout: .init(groupStride: lq * heads * d, headOffset: d, rowStride: heads * d),
+                                  groups: groups, heads: heads, lq: lq, lk: lk, keyDim: kd, valueDim: d, scale: scale,
+                                  bias: bias == nil ? nil : b.baseAddress)
+            } }
+        } } }
+        for group in 0..<groups {
+            for h in 0..<heads {
+                func slice(_ x: [Float], _ rows: Int, _ width: Int) -> [Float] {
+                    (0..<rows).flatMap { t in (0..<width).map { x[((group * rows + t) * heads + h) * width + $0] } }
+                }
+                let expected = NaiveKernels.attention(q: slice(q, lq, kd), k: slice(k, lk, kd), v: slice(v, lk, d), lq: lq,
+                                                      lk: lk, d: kd, dv: d, scale: scale,
+                                                      bias: bias.map { Array($0[(h * lq * lk)..<((h + 1) * lq * lk)]) })
+                for t in 0..<lq {
+                    for c in 0..<d {
+                        let got = out[((group * lq + t) * heads + h) * d + c]
+                        #expect(abs(got - expected[t * d + c]) < 1e-5 * max(1, abs(expected[t * d + c])))
+                    }
+                }
+            }
+        }
+    }
 }

@@ -3,6 +3,10 @@ import Foundation
 /// Scaled dot-product attention over many independent (group, head) pairs: softmax(Q K^T * scale + bias) V.
 /// Matrices are addressed by pointer, offset and row stride, so interleaved layouts (TinyViT's per-head
 /// q|k|v packing, SAM's head-split channels) need no copies.
+///
+/// Each pair runs in registers (AttentionBlocks): K is copied transposed and V copied into zero-padded scratch
+/// once per pair, scores are built 4 query rows by 24 keys at a time, softmax runs on each row, and P V is built
+/// 6 rows by 16 value columns at a time. (SAM's head sizes, 16 and 32, are far too small for sgemm's packing to pay.)
 public enum Attention {
     /// Where one operand lives: element (group g, head h, row r, column c) is at
     /// base + g * groupStride + h * headOffset + r * rowStride + c.
@@ -29,24 +33,31 @@ public enum Attention {
                             UncheckedPointer(UnsafeMutablePointer(mutating: v)))
         let op = UncheckedPointer(out)
         let bp = bias.map { UncheckedPointer(UnsafeMutablePointer(mutating: $0)) }
-        ParallelLoop.forRanges(count: pairs, minimumChunk: 1) { range in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: lq * lk)
-            defer { scores.deallocate() }
-            for pair in range {
+        let keys = AttentionBlocks.roundUp(lk, 8), values = AttentionBlocks.roundUp(valueDim, 16)
+        // One pair's query rows split over the threads when there are fewer pairs than threads (SAM's decoder).
+        let rowParts = pairs >= ParallelLoop.threads ? 1 : max(1, min(ParallelLoop.threads, lq / 64))
+        ParallelLoop.forRanges(count: pairs * rowParts, minimumChunk: 1) { range in
+            let scratch = AttentionBlocks.Scratch(lq: lq, lk: lk, keys: keys, keyDim: keyDim, values: values)
+            defer { scratch.deallocate() }
+            var loaded = -1
+            for item in range {
+                let pair = item / rowParts, part = item % rowParts
                 let g = pair / heads, h = pair % heads
-                let qBase = qp.pointer + g * qLayout.groupStride + h * qLayout.headOffset
                 let kBase = kp.pointer + g * kLayout.groupStride + h * kLayout.headOffset
                 let vBase = vp.pointer + g * vLayout.groupStride + h * vLayout.headOffset
-                let oBase = op.pointer + g * outLayout.groupStride + h * outLayout.headOffset
-                if let bp {
-                    scores.update(from: bp.pointer + h * lq * lk, count: lq * lk)
+                if loaded != pair {
+                    scratch.load(k: kBase, kRowStride: kLayout.rowStride, v: vBase, vRowStride: vLayout.rowStride,
+                                 lk: lk, keyDim: keyDim, valueDim: valueDim)
+                    loaded = pair
                 }
-                GEMM.multiply(qBase, kBase, into: scores, m: lq, n: lk, k: keyDim, transposeB: true, alpha: scale,
-                              beta: bp == nil ? 0 : 1, lda: qLayout.rowStride, ldb: kLayout.rowStride, ldc: lk,
-                              parallel: pairs == 1)
-                for r in 0..<lq { Softmax.row(scores + r * lk, lk) }
-                GEMM.multiply(scores, vBase, into: oBase, m: lq, n: valueDim, k: lk, lda: lk, ldb: vLayout.rowStride,
-                              ldc: outLayout.rowStride, parallel: pairs == 1)
+                let rows = (lq * part / rowParts)..<(lq * (part + 1) / rowParts)
+                AttentionBlocks.attend(
+                    q: qp.pointer + g * qLayout.groupStride + h * qLayout.headOffset + rows.lowerBound * qLayout.rowStride,
+                    qRowStride: qLayout.rowStride, scratch: scratch, rows: rows.count, lk: lk, keys: keys, keyDim: keyDim,
+                    values: values, scale: scale,
+                    bias: bp.map { $0.pointer + (h * lq + rows.lowerBound) * lk },
+                    out: op.pointer + g * outLayout.groupStride + h * outLayout.headOffset + rows.lowerBound * outLayout.rowStride,
+                    outRowStride: outLayout.rowStride, valueDim: valueDim)
             }
         }
     }

@@ -131,10 +131,10 @@ public enum Convolution {
                         guard let row = inputs[ky] else { continue }
                         for kx in kxRange {
                             let from = row + (x0 + kx) * c + ch, tap = taps + (ky * k + kx) * c + ch
-                            a0 = a0.addingProduct(load(from), load(tap))
-                            a1 = a1.addingProduct(load(from + 8), load(tap + 8))
-                            a2 = a2.addingProduct(load(from + 16), load(tap + 16))
-                            a3 = a3.addingProduct(load(from + 24), load(tap + 24))
+                            a0 = a0.addingFusedProduct(load(from), load(tap))
+                            a1 = a1.addingFusedProduct(load(from + 8), load(tap + 8))
+                            a2 = a2.addingFusedProduct(load(from + 16), load(tap + 16))
+                            a3 = a3.addingFusedProduct(load(from + 24), load(tap + 24))
                         }
                     }
                     store(a0, to + ch); store(a1, to + ch + 8); store(a2, to + ch + 16); store(a3, to + ch + 24)
@@ -144,7 +144,7 @@ public enum Convolution {
                     var a = load(bias + ch)
                     for ky in 0..<k {
                         guard let row = inputs[ky] else { continue }
-                        for kx in kxRange { a = a.addingProduct(load(row + (x0 + kx) * c + ch), load(taps + (ky * k + kx) * c + ch)) }
+                        for kx in kxRange { a = a.addingFusedProduct(load(row + (x0 + kx) * c + ch), load(taps + (ky * k + kx) * c + ch)) }
                     }
                     store(a, to + ch)
                     ch += 8

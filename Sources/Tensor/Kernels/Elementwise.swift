@@ -1,4 +1,11 @@
+import CSIMD
 import Foundation
+
+extension SIMD8 where Scalar == Float {
+    /// self + a * b with one rounding, always one vector instruction (see CSIMD/simd_fma.h).
+    @inline(__always)
+    public func addingFusedProduct(_ a: Self, _ b: Self) -> Self { volsam_fma8(a, b, self) }
+}
 
 /// Vectorized elementwise functions (8 lanes, fused multiply-adds) with float accuracy: erf, exp, GELU.
 public enum Elementwise {
@@ -16,17 +23,17 @@ public enum Elementwise {
     public static func erf(_ a: Lanes) -> Lanes {
         let x = clamp(a, -4, 4)
         let x2 = x * x
-        var p = Lanes(repeating: 2.77068142495902e-08).addingProduct(x2, Lanes(repeating: -2.72614225801306e-10))
-        p = Lanes(repeating: -2.10102402082508e-06).addingProduct(x2, p)
-        p = Lanes(repeating: -5.69250639462346e-05).addingProduct(x2, p)
-        p = Lanes(repeating: -7.34990630326855e-04).addingProduct(x2, p)
-        p = Lanes(repeating: -2.95459980854025e-03).addingProduct(x2, p)
-        p = Lanes(repeating: -1.60960333262415e-02).addingProduct(x2, p)
+        var p = Lanes(repeating: 2.77068142495902e-08).addingFusedProduct(x2, Lanes(repeating: -2.72614225801306e-10))
+        p = Lanes(repeating: -2.10102402082508e-06).addingFusedProduct(x2, p)
+        p = Lanes(repeating: -5.69250639462346e-05).addingFusedProduct(x2, p)
+        p = Lanes(repeating: -7.34990630326855e-04).addingFusedProduct(x2, p)
+        p = Lanes(repeating: -2.95459980854025e-03).addingFusedProduct(x2, p)
+        p = Lanes(repeating: -1.60960333262415e-02).addingFusedProduct(x2, p)
         p = x * p
-        var q = Lanes(repeating: -2.13374055278905e-04).addingProduct(x2, Lanes(repeating: -1.45660718464996e-05))
-        q = Lanes(repeating: -1.68282697438203e-03).addingProduct(x2, q)
-        q = Lanes(repeating: -7.37332916720468e-03).addingProduct(x2, q)
-        q = Lanes(repeating: -1.42647390514189e-02).addingProduct(x2, q)
+        var q = Lanes(repeating: -2.13374055278905e-04).addingFusedProduct(x2, Lanes(repeating: -1.45660718464996e-05))
+        q = Lanes(repeating: -1.68282697438203e-03).addingFusedProduct(x2, q)
+        q = Lanes(repeating: -7.37332916720468e-03).addingFusedProduct(x2, q)
+        q = Lanes(repeating: -1.42647390514189e-02).addingFusedProduct(x2, q)
         return p / q
     }
 
@@ -38,14 +45,14 @@ public enum Elementwise {
         let magic = Lanes(repeating: 12_582_912)
         let shifted = x * Lanes(repeating: 1.442695040888963) + magic
         let n = shifted - magic
-        var r = x.addingProduct(n, Lanes(repeating: -0.693359375))
-        r = r.addingProduct(n, Lanes(repeating: 2.12194440e-4))
-        var p = Lanes(repeating: 1.3981999507e-3).addingProduct(Lanes(repeating: 1.9875691500e-4), r)
-        p = Lanes(repeating: 8.3334519073e-3).addingProduct(p, r)
-        p = Lanes(repeating: 4.1665795894e-2).addingProduct(p, r)
-        p = Lanes(repeating: 1.6666665459e-1).addingProduct(p, r)
-        p = Lanes(repeating: 5.0000001201e-1).addingProduct(p, r)
-        p = (r + 1).addingProduct(p * r, r)
+        var r = x.addingFusedProduct(n, Lanes(repeating: -0.693359375))
+        r = r.addingFusedProduct(n, Lanes(repeating: 2.12194440e-4))
+        var p = Lanes(repeating: 1.3981999507e-3).addingFusedProduct(Lanes(repeating: 1.9875691500e-4), r)
+        p = Lanes(repeating: 8.3334519073e-3).addingFusedProduct(p, r)
+        p = Lanes(repeating: 4.1665795894e-2).addingFusedProduct(p, r)
+        p = Lanes(repeating: 1.6666665459e-1).addingFusedProduct(p, r)
+        p = Lanes(repeating: 5.0000001201e-1).addingFusedProduct(p, r)
+        p = (r + 1).addingFusedProduct(p * r, r)
         let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
         return p * unsafeBitCast((integer &+ 127) &<< 23, to: Lanes.self)
     }
@@ -68,7 +75,7 @@ public enum Elementwise {
             let raw = UnsafeMutableRawPointer(p + i)
             let x = raw.loadUnaligned(as: Lanes.self)
             let hx = half * x
-            raw.storeBytes(of: hx.addingProduct(hx, erf(x * invSqrt2)), as: Lanes.self)
+            raw.storeBytes(of: hx.addingFusedProduct(hx, erf(x * invSqrt2)), as: Lanes.self)
             i += 8
         }
         while i < range.upperBound {

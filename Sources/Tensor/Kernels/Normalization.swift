@@ -36,7 +36,7 @@ extension LayerNorm {
         let mean = sum / Float(c)
         var squares = V(), j = 0
         let m = V(repeating: mean)
-        while j + 8 <= c { let d = Convolution.load(x + j) - m; squares = squares.addingProduct(d, d); j += 8 }
+        while j + 8 <= c { let d = Convolution.load(x + j) - m; squares = squares.addingFusedProduct(d, d); j += 8 }
         var total = squares.sum()
         while j < c { let d = x[j] - mean; total += d * d; j += 1 }
         let inv = 1 / (total / Float(c) + epsilon).squareRoot()
@@ -44,7 +44,7 @@ extension LayerNorm {
         var o = 0
         while o + 8 <= c {
             let normalized = (Convolution.load(x + o) - m) * scale
-            Convolution.store(Convolution.load(b + o).addingProduct(normalized, Convolution.load(w + o)), y + o)
+            Convolution.store(Convolution.load(b + o).addingFusedProduct(normalized, Convolution.load(w + o)), y + o)
             o += 8
         }
         while o < c { y[o] = (x[o] - mean) * inv * w[o] + b[o]; o += 1 }
@@ -63,40 +63,40 @@ public enum Softmax {
         }
     }
 
+    /// One row in place: the maximum, exp(x - max) with a vector running sum (one horizontal sum per row), the
+    /// scaling; the last partial 8 lanes go through the same vector exp.
     @inline(__always)
     static func row(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
-        var top = -Float.infinity
+        typealias V = SIMD8<Float>
+        var lanes = V(repeating: -.infinity)
         var i = 0
-        var lanes = Elementwise.Lanes(repeating: -.infinity)
         while i + 8 <= n {
-            let v = UnsafeRawPointer(p + i).loadUnaligned(as: Elementwise.Lanes.self)
+            let v = Convolution.load(p + i)
             lanes = lanes.replacing(with: v, where: v .> lanes)
             i += 8
         }
-        top = lanes.max()
+        var top = max(max(max(lanes[0], lanes[1]), max(lanes[2], lanes[3])), max(max(lanes[4], lanes[5]), max(lanes[6], lanes[7])))
         while i < n { top = max(top, p[i]); i += 1 }
-        var sum: Float = 0
+        let shift = V(repeating: top)
+        var sums = V()
         i = 0
-        let shift = Elementwise.Lanes(repeating: top)
         while i + 8 <= n {
-            let raw = UnsafeMutableRawPointer(p + i)
-            let e = Elementwise.exp(raw.loadUnaligned(as: Elementwise.Lanes.self) - shift)
-            raw.storeBytes(of: e, as: Elementwise.Lanes.self)
-            sum += e.sum()
+            let e = Elementwise.exp(Convolution.load(p + i) - shift)
+            Convolution.store(e, p + i)
+            sums += e
             i += 8
         }
-        while i < n {
-            p[i] = Foundation.exp(p[i] - top)
-            sum += p[i]
-            i += 1
+        if i < n {
+            var tail = V(repeating: -.infinity)
+            for lane in 0..<(n - i) { tail[lane] = p[i + lane] }
+            var e = Elementwise.exp(tail - shift)
+            for lane in (n - i)..<8 { e[lane] = 0 }
+            for lane in 0..<(n - i) { p[i + lane] = e[lane] }
+            sums += e
         }
-        let inv = 1 / sum
+        let scale = V(repeating: 1 / sums.sum())
         var j = 0
-        while j + 8 <= n {
-            let raw = UnsafeMutableRawPointer(p + j)
-            raw.storeBytes(of: raw.loadUnaligned(as: Elementwise.Lanes.self) * inv, as: Elementwise.Lanes.self)
-            j += 8
-        }
-        while j < n { p[j] *= inv; j += 1 }
+        while j + 8 <= n { Convolution.store(Convolution.load(p + j) * scale, p + j); j += 8 }
+        while j < n { p[j] *= scale[0]; j += 1 }
     }
 }

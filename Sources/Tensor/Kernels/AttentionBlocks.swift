@@ -1,0 +1,183 @@
+import Foundation
+
+/// The register-blocked pieces of Attention.forward for one (group, head) pair.
+enum AttentionBlocks {
+    typealias V = SIMD8<Float>
+
+    static func roundUp(_ n: Int, _ multiple: Int) -> Int { (n + multiple - 1) / multiple * multiple }
+
+    /// Per-thread buffers: K transposed [keyDim, keys] and V [lk, values], zero-padded; scores [lq, keys];
+    /// one block of scaled queries [4, keyDim] and one of output rows [6, values].
+    struct Scratch {
+        let kT: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+        let scores: UnsafeMutablePointer<Float>, queries: UnsafeMutablePointer<Float>, block: UnsafeMutablePointer<Float>
+        let keys: Int, values: Int
+
+        init(lq: Int, lk: Int, keys: Int, keyDim: Int, values: Int) {
+            self.keys = keys
+            self.values = values
+            kT = .allocate(capacity: keyDim * keys)
+            kT.initialize(repeating: 0, count: keyDim * keys)
+            v = .allocate(capacity: lk * values)
+            v.initialize(repeating: 0, count: lk * values)
+            scores = .allocate(capacity: lq * keys)
+            queries = .allocate(capacity: 4 * keyDim)
+            block = .allocate(capacity: 6 * values)
+        }
+
+        func deallocate() { kT.deallocate(); v.deallocate(); scores.deallocate(); queries.deallocate(); block.deallocate() }
+
+        /// Copies one pair's K (transposed) and V; the padding stays zero.
+        func load(k: UnsafePointer<Float>, kRowStride: Int, v source: UnsafePointer<Float>, vRowStride: Int, lk: Int,
+                  keyDim: Int, valueDim: Int) {
+            for j in 0..<lk {
+                let row = k + j * kRowStride
+                for d in 0..<keyDim { kT[d * keys + j] = row[d] }
+                (v + j * values).update(from: source + j * vRowStride, count: valueDim)
+            }
+        }
+    }
+
+    /// Output rows [0, rows) of one pair: scores, bias, softmax, then P V into `out`.
+    static func attend(q: UnsafePointer<Float>, qRowStride: Int, scratch: Scratch, rows: Int, lk: Int, keys: Int,
+                       keyDim: Int, values: Int, scale: Float, bias: UnsafePointer<Float>?,
+                       out: UnsafeMutablePointer<Float>, outRowStride: Int, valueDim: Int) {
+        var r = 0
+        while r < rows {
+            let count = min(4, rows - r)
+            for i in 0..<count {  // the block's queries, scaled, contiguous
+                let from = q + (r + i) * qRowStride, to = scratch.queries + i * keyDim
+                for d in 0..<keyDim { to[d] = from[d] * scale }
+            }
+            if count == 4 {
+                scores4(scratch.queries, scratch.kT, keys, keyDim, scratch.scores + r * keys)
+            } else {
+                for i in 0..<count {
+                    scores1(scratch.queries + i * keyDim, scratch.kT, keys, keyDim, scratch.scores + (r + i) * keys)
+                }
+            }
+            r += count
+        }
+        for row in 0..<rows {
+            let s = scratch.scores + row * keys
+            if let bias { addRow(s, bias + row * lk, lk) }
+            Softmax.row(s, lk)
+        }
+        r = 0
+        while r < rows {
+            let count = min(6, rows - r)
+            for c in stride(from: 0, to: values, by: 16) {
+                if count == 6 {
+                    values6(scratch.scores + r * keys, keys, scratch.v + c, values, lk, scratch.block + c, values)
+                } else {
+                    for i in 0..<count {
+                        values1(scratch.scores + (r + i) * keys, scratch.v + c, values, lk, scratch.block + i * values + c)
+                    }
+                }
+            }
+            for i in 0..<count { (out + (r + i) * outRowStride).update(from: scratch.block + i * values, count: valueDim) }
+            r += count
+        }
+    }
+
+    /// Scores of 4 query rows (scaled, contiguous) against every key: s[i, j] = sum_d q[i, d] * kT[d, j],
+    /// 24 keys at a time in 12 accumulators, then the last 8-key columns.
+    @inline(__always)
+    static func scores4(_ q: UnsafePointer<Float>, _ kT: UnsafePointer<Float>, _ keys: Int, _ keyDim: Int,
+                        _ s: UnsafeMutablePointer<Float>) {
+        let (q0, q1, q2, q3) = (q, q + keyDim, q + 2 * keyDim, q + 3 * keyDim)
+        var j = 0
+        while j + 24 <= keys {
+            var a00 = V(), a01 = V(), a02 = V(), a10 = V(), a11 = V(), a12 = V()
+            var a20 = V(), a21 = V(), a22 = V(), a30 = V(), a31 = V(), a32 = V()
+            for d in 0..<keyDim {
+                let k = kT + d * keys + j
+                let k0 = load(k), k1 = load(k + 8), k2 = load(k + 16)
+                var w = V(repeating: q0[d])
+                a00 = a00.addingFusedProduct(w, k0); a01 = a01.addingFusedProduct(w, k1); a02 = a02.addingFusedProduct(w, k2)
+                w = V(repeating: q1[d])
+                a10 = a10.addingFusedProduct(w, k0); a11 = a11.addingFusedProduct(w, k1); a12 = a12.addingFusedProduct(w, k2)
+                w = V(repeating: q2[d])
+                a20 = a20.addingFusedProduct(w, k0); a21 = a21.addingFusedProduct(w, k1); a22 = a22.addingFusedProduct(w, k2)
+                w = V(repeating: q3[d])
+                a30 = a30.addingFusedProduct(w, k0); a31 = a31.addingFusedProduct(w, k1); a32 = a32.addingFusedProduct(w, k2)
+            }
+            let t = s + j
+            store(a00, t); store(a01, t + 8); store(a02, t + 16)
+            store(a10, t + keys); store(a11, t + keys + 8); store(a12, t + keys + 16)
+            store(a20, t + 2 * keys); store(a21, t + 2 * keys + 8); store(a22, t + 2 * keys + 16)
+            store(a30, t + 3 * keys); store(a31, t + 3 * keys + 8); store(a32, t + 3 * keys + 16)
+            j += 24
+        }
+        while j < keys {
+            var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+            for d in 0..<keyDim {
+                let k = load(kT + d * keys + j)
+                a0 = a0.addingFusedProduct(V(repeating: q0[d]), k); a1 = a1.addingFusedProduct(V(repeating: q1[d]), k)
+                a2 = a2.addingFusedProduct(V(repeating: q2[d]), k); a3 = a3.addingFusedProduct(V(repeating: q3[d]), k)
+            }
+            store(a0, s + j); store(a1, s + keys + j); store(a2, s + 2 * keys + j); store(a3, s + 3 * keys + j)
+            j += 8
+        }
+    }
+
+    @inline(__always)
+    static func scores1(_ q: UnsafePointer<Float>, _ kT: UnsafePointer<Float>, _ keys: Int, _ keyDim: Int,
+                        _ s: UnsafeMutablePointer<Float>) {
+        for j in stride(from: 0, to: keys, by: 8) {
+            var a = V()
+            for d in 0..<keyDim { a = a.addingFusedProduct(V(repeating: q[d]), load(kT + d * keys + j)) }
+            store(a, s + j)
+        }
+    }
+
+    @inline(__always)
+    static func addRow(_ s: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
+        var j = 0
+        while j + 8 <= n { store(load(s + j) + load(b + j), s + j); j += 8 }
+        while j < n { s[j] += b[j]; j += 1 }
+    }
+
+    /// 6 rows x 16 columns of P V: o[i, c] = sum_j p[i, j] * v[j, c].
+    @inline(__always)
+    static func values6(_ p: UnsafePointer<Float>, _ ps: Int, _ v: UnsafePointer<Float>, _ vs: Int, _ lk: Int,
+                        _ o: UnsafeMutablePointer<Float>, _ os: Int) {
+        var a00 = V(), a01 = V(), a10 = V(), a11 = V(), a20 = V(), a21 = V()
+        var a30 = V(), a31 = V(), a40 = V(), a41 = V(), a50 = V(), a51 = V()
+        for j in 0..<lk {
+            let v0 = load(v + j * vs), v1 = load(v + j * vs + 8)
+            var w = V(repeating: p[j])
+            a00 = a00.addingFusedProduct(w, v0); a01 = a01.addingFusedProduct(w, v1)
+            w = V(repeating: p[ps + j])
+            a10 = a10.addingFusedProduct(w, v0); a11 = a11.addingFusedProduct(w, v1)
+            w = V(repeating: p[2 * ps + j])
+            a20 = a20.addingFusedProduct(w, v0); a21 = a21.addingFusedProduct(w, v1)
+            w = V(repeating: p[3 * ps + j])
+            a30 = a30.addingFusedProduct(w, v0); a31 = a31.addingFusedProduct(w, v1)
+            w = V(repeating: p[4 * ps + j])
+            a40 = a40.addingFusedProduct(w, v0); a41 = a41.addingFusedProduct(w, v1)
+            w = V(repeating: p[5 * ps + j])
+            a50 = a50.addingFusedProduct(w, v0); a51 = a51.addingFusedProduct(w, v1)
+        }
+        store(a00, o); store(a01, o + 8); store(a10, o + os); store(a11, o + os + 8)
+        store(a20, o + 2 * os); store(a21, o + 2 * os + 8); store(a30, o + 3 * os); store(a31, o + 3 * os + 8)
+        store(a40, o + 4 * os); store(a41, o + 4 * os + 8); store(a50, o + 5 * os); store(a51, o + 5 * os + 8)
+    }
+
+    @inline(__always)
+    static func values1(_ p: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ vs: Int, _ lk: Int,
+                        _ o: UnsafeMutablePointer<Float>) {
+        var a0 = V(), a1 = V()
+        for j in 0..<lk {
+            let w = V(repeating: p[j])
+            a0 = a0.addingFusedProduct(w, load(v + j * vs))
+            a1 = a1.addingFusedProduct(w, load(v + j * vs + 8))
+        }
+        store(a0, o); store(a1, o + 8)
+    }
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
+}
