@@ -61,3 +61,28 @@ extension KernelParityTests {
         for (a, b) in zip(values, expected) { #expect(abs(a - b) <= 1e-6 * max(1, abs(b))) }
     }
 }
+
+extension KernelParityTests {
+    /// Every transpose combination, with shapes that take the row split, the column split and no split.
+    @Test(arguments: [(300, 200, 64), (8, 700, 300), (3, 5, 7)])
+    func gemmSplitsMatchTheDefinition(m: Int, n: Int, k: Int) {
+        var g = Generator(state: UInt64(m * 7 + n))
+        let a = Self.random([m * k], &g).data, b = Self.random([k * n], &g).data, start = Self.random([m * n], &g).data
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            var c = start
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                GEMM.multiply(ap.baseAddress!, bp.baseAddress!, into: cp.baseAddress!, m: m, n: n, k: k, transposeA: ta,
+                              transposeB: tb, alpha: 0.5, beta: 2)
+            } } }
+            var worst: Float = 0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum: Float = 0
+                    for p in 0..<k { sum += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]) }
+                    worst = max(worst, abs(c[i * n + j] - (0.5 * sum + 2 * start[i * n + j])))
+                }
+            }
+            #expect(worst < 1e-4, "transposeA \(ta), transposeB \(tb)")
+        }
+    }
+}

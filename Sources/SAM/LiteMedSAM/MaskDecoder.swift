@@ -75,15 +75,18 @@ struct TwoWayBlock {
         }
         queries = norm1(queries)
         var q = add(queries, queryPE)
-        let crossed = cache.map { tokenToImage.attend(tokenToImage.q(q), $0.tokenToImageKeys, $0.tokenToImageValues) }
-            ?? tokenToImage(q: q, k: add(keys, keyPE), v: keys)
+        let crossed = cache.map { tokenToImage.tokensToImage(queries: q, keys: $0.tokenToImageKeys, values: $0.tokenToImageValues,
+                                                             projected: true) }
+            ?? tokenToImage.tokensToImage(queries: q, keys: add(keys, keyPE), values: keys, projected: false)
         queries = norm2(add(queries, crossed))
         var hidden = mlp1(queries)
         for i in hidden.data.indices { hidden.data[i] = max(hidden.data[i], 0) }  // ReLU
         queries = norm3(add(queries, mlp2(hidden)))
         q = add(queries, queryPE)
-        let imageQueries = cache?.imageToTokenQueries ?? imageToToken.q(add(keys, keyPE))
-        keys = norm4(add(keys, imageToToken.attend(imageQueries, imageToToken.k(q), imageToToken.v(queries))))
+        let attendedImage = cache.map { imageToToken.imageToTokens(queries: $0.imageToTokenQueries, projected: true, keys: q,
+                                                                   values: queries) }
+            ?? imageToToken.imageToTokens(queries: add(keys, keyPE), projected: false, keys: q, values: queries)
+        keys = norm4(add(keys, attendedImage))
         return (queries, keys)
     }
 }
@@ -153,7 +156,7 @@ struct MaskDecoder {
                                     cache: index == 0 ? cache : nil)
         }
         let q = add(queries, tokens), k = add(keys, positional)
-        queries = finalNorm(add(queries, finalAttention(q: q, k: k, v: keys)))
+        queries = finalNorm(add(queries, finalAttention.tokensToImage(queries: q, keys: k, values: keys, projected: false)))
 
         var up = Convolution.transposed2x2(keys.reshaped([1, 64, 64, 256]), weight: upscale1, bias: upscale1Bias)
         up = gelu(upscaleNorm(up))

@@ -3,7 +3,7 @@ import Foundation
 /// A transformer MLP with its residual, fused over row tiles: out = x + fc2(GELU(fc1(LayerNorm(x)))), so the
 /// 4x-wide hidden activations stay in the cache. x [rows, C]; fc1 [hidden, C]; fc2 [C, hidden].
 public enum ResidualMLP {
-    public static let tileRows = 128
+    public static let tileRows = 256
 
     public static func forward(_ x: Tensor, normWeight: Tensor, normBias: Tensor, epsilon: Float, fc1: Tensor,
                                fc1Bias: Tensor, fc2: Tensor, fc2Bias: Tensor) -> Tensor {

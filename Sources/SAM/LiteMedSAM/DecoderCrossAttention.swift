@@ -1,0 +1,119 @@
+import Foundation
+import Tensor
+
+/// SAM's two cross attentions between a few prompt tokens (t, about 7) and the 4096 image tokens, rearranged so
+/// the 4096-row projections are never formed (the same sums in another order):
+/// - tokens to image: the key projection is folded into each head's query (q_h W_k,h, a row in the image's
+///   channels; q_h b_k,h is the same for every key, which softmax ignores), and the value projection is applied
+///   after the attention-weighted sum of image rows (each weight row sums to 1, so b_v passes through);
+/// - image to tokens: the query projection is folded into each head's keys (W_q,h^T k_h, plus the per-key
+///   constant b_q,h k_h), and each (head, token) value goes through the output projection before the weighting.
+/// Each becomes two GEMMs of 4096 x 256 x 8t instead of 4096 x 256 x 128 projections.
+extension SAMAttention {
+    var headDim: Int { internalDim / heads }
+    var scale: Float { 1 / Float(headDim).squareRoot() }
+
+    /// Tokens [t, 256] (with positional encoding) attend to the image: `keys` [n, 256] (with positional encoding)
+    /// and `values` [n, 256] raw, or both already projected [n, internalDim] (`projected`) -> [t, 256].
+    func tokensToImage(queries: Tensor, keys: Tensor, values: Tensor, projected: Bool) -> Tensor {
+        let t = queries.shape[0], n = keys.shape[0], width = keys.shape[1], rows = heads * t
+        let qp = q(queries)
+        var folded = [Float](repeating: 0, count: rows * width)  // [heads * t, width]
+        for h in 0..<heads {
+            for i in 0..<t {
+                let row = (h * t + i) * width
+                for d in 0..<headDim {
+                    let s = qp.data[i * internalDim + h * headDim + d] * scale
+                    if projected {
+                        folded[row + h * headDim + d] = s
+                    } else {
+                        let w = (h * headDim + d) * width
+                        for c in 0..<width { folded[row + c] += s * k.weight.data[w + c] }
+                    }
+                }
+            }
+        }
+        var scores = Tensor.uninitialized([rows, n])
+        var sums = Tensor.uninitialized([rows, width])
+        folded.withUnsafeBufferPointer { f in keys.data.withUnsafeBufferPointer { kp in scores.data.withUnsafeMutableBufferPointer { s in
+            GEMM.multiply(f.baseAddress!, kp.baseAddress!, into: s.baseAddress!, m: rows, n: n, k: width, transposeB: true)
+        } } }
+        Softmax.rows(&scores.data, width: n)
+        scores.data.withUnsafeBufferPointer { s in values.data.withUnsafeBufferPointer { vp in sums.data.withUnsafeMutableBufferPointer { o in
+            GEMM.multiply(s.baseAddress!, vp.baseAddress!, into: o.baseAddress!, m: rows, n: width, k: n)
+        } } }
+        var attended = [Float](repeating: 0, count: t * internalDim)
+        for h in 0..<heads {
+            for i in 0..<t {
+                let row = (h * t + i) * width
+                for d in 0..<headDim {
+                    let channel = h * headDim + d
+                    if projected {
+                        attended[i * internalDim + channel] = sums.data[row + channel]
+                    } else {
+                        var sum = v.bias!.data[channel]
+                        for c in 0..<width { sum += sums.data[row + c] * v.weight.data[channel * width + c] }
+                        attended[i * internalDim + channel] = sum
+                    }
+                }
+            }
+        }
+        return out(Tensor(shape: [t, internalDim], data: attended))
+    }
+
+    /// The image attends to the tokens: `queries` [n, 256] (image with positional encoding) raw, or already projected
+    /// [n, internalDim] (`projected`); `keys` [t, 256] (tokens with positional encoding), `values` [t, 256] -> [n, 256].
+    func imageToTokens(queries: Tensor, projected: Bool, keys: Tensor, values: Tensor) -> Tensor {
+        let n = queries.shape[0], width = queries.shape[1], t = keys.shape[0], columns = heads * t
+        let kp = k(keys), vp = v(values)
+        var folded = [Float](repeating: 0, count: width * columns)  // [width, heads * t]
+        var constant = [Float](repeating: 0, count: columns)
+        for h in 0..<heads {
+            for j in 0..<t {
+                let column = h * t + j
+                for d in 0..<headDim {
+                    let channel = h * headDim + d
+                    let s = kp.data[j * internalDim + channel] * scale
+                    if projected {
+                        folded[channel * columns + column] = s
+                    } else {
+                        for c in 0..<width { folded[c * columns + column] += q.weight.data[channel * width + c] * s }
+                        constant[column] += q.bias!.data[channel] * s
+                    }
+                }
+            }
+        }
+        // Each (head, token) value through the output projection: [heads * t, 256].
+        let outputs = out.weight.shape[0]
+        var projectedValues = [Float](repeating: 0, count: columns * outputs)
+        for h in 0..<heads {
+            for j in 0..<t {
+                let row = (h * t + j) * outputs
+                for o in 0..<outputs {
+                    var sum: Float = 0
+                    for d in 0..<headDim {
+                        sum += vp.data[j * internalDim + h * headDim + d] * out.weight.data[o * internalDim + h * headDim + d]
+                    }
+                    projectedValues[row + o] = sum
+                }
+            }
+        }
+        var scores = Tensor.uninitialized([n, columns])
+        var result = Tensor.uninitialized([n, outputs])
+        scores.data.withUnsafeMutableBufferPointer { s in
+            for i in 0..<n { (s.baseAddress! + i * columns).update(from: constant, count: columns) }
+            queries.data.withUnsafeBufferPointer { x in folded.withUnsafeBufferPointer { f in
+                GEMM.multiply(x.baseAddress!, f.baseAddress!, into: s.baseAddress!, m: n, n: columns, k: width, beta: 1)
+            } }
+        }
+        Softmax.rows(&scores.data, width: t)  // each (image token, head) group of t
+        result.data.withUnsafeMutableBufferPointer { r in
+            let bias = out.bias!.data
+            for i in 0..<n { (r.baseAddress! + i * outputs).update(from: bias, count: outputs) }
+            scores.data.withUnsafeBufferPointer { s in projectedValues.withUnsafeBufferPointer { u in
+                GEMM.multiply(s.baseAddress!, u.baseAddress!, into: r.baseAddress!, m: n, n: outputs, k: columns, beta: 1)
+            } }
+        }
+        return result
+    }
+}
