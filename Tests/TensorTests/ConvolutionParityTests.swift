@@ -32,10 +32,10 @@ import Testing
 
     @Test func transposedConvolutionMatchesTheDefinition() {
         var g = G(state: 9)
-        let x = Self.random([1, 12, 4, 5], &g), w = Self.random([12, 7, 2, 2], &g), b = Self.random([7], &g)
+        let x = Self.random([2, 12, 4, 5], &g), w = Self.random([12, 7, 2, 2], &g), b = Self.random([7], &g)
         let slow = NaiveKernels.channelsLast(NaiveKernels.convTranspose2d(x, weight: w, bias: b, stride: 2))
-        let fast = Convolution.transposed2x2(NaiveKernels.channelsLast(x), weight: w, bias: b)
-        #expect(fast.shape == [1, 8, 10, 7])
+        let fast = Convolution.transposed2x2(NaiveKernels.channelsLast(x), weight: Convolution.transposed2x2Weight(w), bias: b)
+        #expect(fast.shape == [2, 8, 10, 7])
         #expect(fast.maxAbsDifference(slow) < 1e-5)
     }
 

@@ -125,10 +125,10 @@ struct MaskDecoder {
         blocks = (0..<2).map { TwoWayBlock(store, p + "transformer.layers.\($0)", first: $0 == 0) }
         finalAttention = SAMAttention(store, p + "transformer.final_attn_token_to_image", downsample: 2)
         finalNorm = Norm(store, p + "transformer.norm_final_attn", 256)
-        upscale1 = store.tensor(p + "output_upscaling.0.weight", [256, 64, 2, 2])
+        upscale1 = Convolution.transposed2x2Weight(store.tensor(p + "output_upscaling.0.weight", [256, 64, 2, 2]))
         upscale1Bias = store.tensor(p + "output_upscaling.0.bias", [64])
         upscaleNorm = Norm(store, p + "output_upscaling.1", 64, epsilon: 1e-6)
-        upscale2 = store.tensor(p + "output_upscaling.3.weight", [64, 32, 2, 2])
+        upscale2 = Convolution.transposed2x2Weight(store.tensor(p + "output_upscaling.3.weight", [64, 32, 2, 2]))
         upscale2Bias = store.tensor(p + "output_upscaling.3.bias", [32])
         hypernetworks = (0..<4).map { ReLUMLP(store, p + "output_hypernetworks_mlps.\($0)", sizes: [256, 256, 256, 32]) }
         iouHead = ReLUMLP(store, p + "iou_prediction_head", sizes: [256, 256, 256, 4])
@@ -158,9 +158,15 @@ struct MaskDecoder {
         let q = add(queries, tokens), k = add(keys, positional)
         queries = finalNorm(add(queries, finalAttention.tokensToImage(queries: q, keys: k, values: keys, projected: false)))
 
-        var up = Convolution.transposed2x2(keys.reshaped([1, 64, 64, 256]), weight: upscale1, bias: upscale1Bias)
-        up = gelu(upscaleNorm(up))
-        up = gelu(Convolution.transposed2x2(up, weight: upscale2, bias: upscale2Bias))  // [1, 256, 256, 32]
+        // Upscaling: transposed conv, LayerNorm2d, GELU, transposed conv, GELU (each row finished while in cache).
+        let norm = upscaleNorm
+        let first = Convolution.transposed2x2(keys.reshaped([1, 64, 64, 256]), weight: upscale1, bias: upscale1Bias) { row, pixels in
+            LayerNorm.inPlace(row, rows: pixels, weight: norm.weight, bias: norm.bias, epsilon: norm.epsilon)
+            Elementwise.geluRange(row, 0..<(pixels * 64))
+        }
+        let up = Convolution.transposed2x2(first, weight: upscale2, bias: upscale2Bias) { row, pixels in
+            Elementwise.geluRange(row, 0..<(pixels * 32))
+        }  // [1, 256, 256, 32]
         var hyper: [Float] = []
         for m in 0..<4 {
             let token = Tensor(shape: [1, 256], data: Array(queries.data[((1 + m) * 256)..<((2 + m) * 256)]))

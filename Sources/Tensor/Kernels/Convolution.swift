@@ -170,26 +170,46 @@ public enum Convolution {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
-    /// Transposed convolution with kernel 2 and stride 2 (SAM's upscaling): `x` [N, H, W, Cin], `weight` in
-    /// PyTorch's [Cin, Cout, 2, 2] layout, `bias` [Cout] -> [N, 2H, 2W, Cout].
-    public static func transposed2x2(_ x: Tensor, weight: Tensor, bias: Tensor) -> Tensor {
-        let (n, h, w, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let cout = weight.shape[1]
-        // As a matrix [Cin, Cout*4] with columns ordered (ky, kx, cout): one sgemm gives every output tap.
+    /// A kernel-2 stride-2 transposed convolution's weight, PyTorch's [Cin, Cout, 2, 2], reordered to
+    /// [Cin, 4 * Cout] with columns ordered (ky, kx, cout).
+    public static func transposed2x2Weight(_ weight: Tensor) -> Tensor {
+        let (cin, cout) = (weight.shape[0], weight.shape[1])
         var reordered = [Float](repeating: 0, count: weight.count)
         for i in 0..<cin { for o in 0..<cout { for ky in 0..<2 { for kx in 0..<2 {
             reordered[i * cout * 4 + (ky * 2 + kx) * cout + o] = weight.data[((i * cout + o) * 2 + ky) * 2 + kx]
         } } } }
-        var taps = [Float](repeating: 0, count: n * h * w * cout * 4)
-        x.data.withUnsafeBufferPointer { xp in reordered.withUnsafeBufferPointer { wp in taps.withUnsafeMutableBufferPointer { tp in
-            GEMM.multiply(xp.baseAddress!, wp.baseAddress!, into: tp.baseAddress!, m: n * h * w, n: cout * 4, k: cin)
+        return Tensor(shape: [cin, 4 * cout], data: reordered)
+    }
+
+    /// Transposed convolution with kernel 2 and stride 2 (SAM's upscaling): `x` [N, H, W, Cin], `weight` from
+    /// transposed2x2Weight, `bias` [Cout] -> [N, 2H, 2W, Cout]. Output row 2y + ky is one sgemm of input row y
+    /// straight into place (the taps kx = 0, 1 of a pixel are neighbours in it); `rowEpilogue(row, pixels)` then
+    /// runs on that row while it is in the cache.
+    public static func transposed2x2(_ x: Tensor, weight: Tensor, bias: Tensor,
+                                     rowEpilogue: (@Sendable (UnsafeMutablePointer<Float>, Int) -> Void)? = nil) -> Tensor {
+        let (n, h, w, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let cout = bias.count
+        precondition(weight.shape == [cin, 4 * cout], "transposed2x2 takes transposed2x2Weight's layout")
+        FlopCounter.add(2 * n * h * w * cin * 4 * cout)
+        var out = Tensor.uninitialized([n, 2 * h, 2 * w, cout])
+        x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in bias.data.withUnsafeBufferPointer { bp in
+            out.data.withUnsafeMutableBufferPointer { op in
+                let (input, taps, b, output) = (UncheckedPointer(UnsafeMutablePointer(mutating: xp.baseAddress!)),
+                                                UncheckedPointer(UnsafeMutablePointer(mutating: wp.baseAddress!)),
+                                                UncheckedPointer(UnsafeMutablePointer(mutating: bp.baseAddress!)),
+                                                UncheckedPointer(op.baseAddress!))
+                ParallelLoop.forRanges(count: n * 2 * h, minimumChunk: 1) { rows in
+                    for row in rows {
+                        let image = row / (2 * h), y = (row % (2 * h)) / 2, ky = row % 2
+                        let target = output.pointer + row * 2 * w * cout
+                        for pixel in 0..<(2 * w) { (target + pixel * cout).update(from: b.pointer, count: cout) }
+                        GEMM.multiply(input.pointer + (image * h + y) * w * cin, taps.pointer + ky * 2 * cout, into: target,
+                                      m: w, n: 2 * cout, k: cin, beta: 1, ldb: 4 * cout, ldc: 2 * cout, parallel: false)
+                        rowEpilogue?(target, 2 * w)
+                    }
+                }
+            }
         } } }
-        var out = [Float](repeating: 0, count: n * 4 * h * w * cout)
-        for image in 0..<n { for y in 0..<h { for xx in 0..<w { for ky in 0..<2 { for kx in 0..<2 {
-            let source = (((image * h + y) * w + xx) * 4 + ky * 2 + kx) * cout
-            let target = ((image * 2 * h + 2 * y + ky) * 2 * w + 2 * xx + kx) * cout
-            for o in 0..<cout { out[target + o] = taps[source + o] + bias.data[o] }
-        } } } } }
-        return Tensor(shape: [n, 2 * h, 2 * w, cout], data: out)
+        return out
     }
 }

@@ -25,6 +25,14 @@ public enum LayerNorm {
 extension LayerNorm {
     typealias V = SIMD8<Float>
 
+    /// In place over `rows` consecutive rows of C = weight.count values (for fused epilogues).
+    public static func inPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, weight: Tensor, bias: Tensor, epsilon: Float) {
+        let c = weight.count
+        weight.data.withUnsafeBufferPointer { w in bias.data.withUnsafeBufferPointer { b in
+            for r in 0..<rows { row(p + r * c, into: p + r * c, c, w.baseAddress!, b.baseAddress!, epsilon) }
+        } }
+    }
+
     /// One row: mean, biased variance (two passes, 8 lanes), then (x - mean) / sqrt(var + eps) * w + b.
     @inline(__always)
     static func row(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ c: Int, _ w: UnsafePointer<Float>,
