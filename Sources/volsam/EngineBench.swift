@@ -67,7 +67,12 @@ struct EngineBench: ParsableCommand {
         if stages {
             let timer = StageTimer()
             _ = model.encode(prepared.input, timer: timer)
-            for name in timer.order { print(String(format: "  %-28@ %7.1f ms", name, timer.seconds[name]! * 1000)) }
+            _ = model.decode(embedding: embedding, prompts: boxes, timer: timer)
+            let perPrompt = Set(["decoder image cache"])
+            for name in timer.order {
+                let share = name.hasPrefix("decoder") && !perPrompt.contains(name) ? Double(boxes.count) : 1
+                print(String(format: "  %-28@ %7.2f ms%@", name, timer.seconds[name]! * 1000 / share, share > 1 ? " per prompt" : ""))
+            }
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])

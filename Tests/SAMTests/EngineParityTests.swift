@@ -37,3 +37,30 @@ import Testing
         }
     }
 }
+
+/// The shared-image decoder route (low-rank updates through the cached image products) against PyTorch's order
+/// of operations, on the same embeddings and prompts, single and multimask.
+@Suite(.serialized) struct SharedImageDecoderTests {
+    @Test(arguments: GoldenCase.names)
+    func sharedRouteMatchesTheDirectOne(name: String) throws {
+        guard let model = SharedModel.model else {
+            print("skipping: LiteMedSAM weights are not in the cache (make weights)")
+            return
+        }
+        let golden = try GoldenCase(name)
+        let embedding = model.encode(try golden.modelInput())
+        let prompts = golden.meta.prompts.map { golden.prompt($0) }
+        for multimask in [false, true] {
+            let shared = model.decode(embedding: embedding, prompts: prompts, multimask: multimask, shareImage: true)
+            let direct = model.decode(embedding: embedding, prompts: prompts, multimask: multimask, shareImage: false)
+            for (a, b) in zip(shared, direct) {
+                #expect(a.logits.count == b.logits.count)
+                for (x, y) in zip(a.logits, b.logits) {
+                    let difference = x.maxAbsDifference(y), scale = max(1, y.maxAbs)
+                    #expect(difference <= 1e-5 * scale, "\(name) multimask \(multimask): logits differ by \(difference) (max \(scale))")
+                }
+                for (x, y) in zip(a.iou, b.iou) { #expect(abs(x - y) <= 1e-5, "\(name): IoU \(x) vs \(y)") }
+            }
+        }
+    }
+}

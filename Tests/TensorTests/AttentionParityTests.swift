@@ -45,7 +45,7 @@ import Testing
 
     /// Queries and keys of different lengths and head sizes that are not multiples of the register blocks
     /// (groups, heads, lq, lk, key dim, value dim, bias), one matrix per operand with heads side by side.
-    @Test(arguments: [[2, 3, 37, 11, 12, 20, 1], [1, 8, 200, 7, 16, 16, 0], [1, 2, 5, 300, 16, 32, 1], [1, 1, 130, 9, 3, 5, 0]])
+    @Test(arguments: [[2, 3, 37, 11, 12, 20, 1], [1, 8, 200, 7, 16, 16, 0], [1, 2, 5, 300, 16, 32, 1], [1, 1, 130, 9, 3, 5, 0], [1, 8, 7, 4096, 16, 16, 0]])
     func crossAttentionMatchesNaive(setting: [Int]) {
         let (groups, heads, lq, lk, kd, d) = (setting[0], setting[1], setting[2], setting[3], setting[4], setting[5])
         var g = KernelParityTests.Generator(state: UInt64(lq * 1000 + lk))

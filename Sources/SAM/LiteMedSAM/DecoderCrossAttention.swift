@@ -8,14 +8,15 @@ import Tensor
 ///   after the attention-weighted sum of image rows (each weight row sums to 1, so b_v passes through);
 /// - image to tokens: the query projection is folded into each head's keys (W_q,h^T k_h, plus the per-key
 ///   constant b_q,h k_h), and each (head, token) value goes through the output projection before the weighting.
-/// Each becomes two GEMMs of 4096 x 256 x 8t instead of 4096 x 256 x 128 projections.
+/// Each becomes two GEMMs of 4096 x 256 x 8t instead of 4096 x 256 x 128 projections. When the image side is
+/// already projected (SharedImageDecoding), tokens attend per head and only the image-to-token weights are formed.
 extension SAMAttention {
     var headDim: Int { internalDim / heads }
     var scale: Float { 1 / Float(headDim).squareRoot() }
 
     /// Tokens [t, 256] (with positional encoding) attend to the image: `keys` [n, 256] (with positional encoding)
-    /// and `values` [n, 256] raw, or both already projected [n, internalDim] (`projected`) -> [t, 256].
-    func tokensToImage(queries: Tensor, keys: Tensor, values: Tensor, projected: Bool) -> Tensor {
+    /// and `values` [n, 256] -> [t, 256].
+    func tokensToImage(queries: Tensor, keys: Tensor, values: Tensor) -> Tensor {
         let t = queries.shape[0], n = keys.shape[0], width = keys.shape[1], rows = heads * t
         let qp = q(queries)
         var folded = [Float](repeating: 0, count: rows * width)  // [heads * t, width]
@@ -24,12 +25,8 @@ extension SAMAttention {
                 let row = (h * t + i) * width
                 for d in 0..<headDim {
                     let s = qp.data[i * internalDim + h * headDim + d] * scale
-                    if projected {
-                        folded[row + h * headDim + d] = s
-                    } else {
-                        let w = (h * headDim + d) * width
-                        for c in 0..<width { folded[row + c] += s * k.weight.data[w + c] }
-                    }
+                    let w = (h * headDim + d) * width
+                    for c in 0..<width { folded[row + c] += s * k.weight.data[w + c] }
                 }
             }
         }
@@ -48,22 +45,54 @@ extension SAMAttention {
                 let row = (h * t + i) * width
                 for d in 0..<headDim {
                     let channel = h * headDim + d
-                    if projected {
-                        attended[i * internalDim + channel] = sums.data[row + channel]
-                    } else {
-                        var sum = v.bias!.data[channel]
-                        for c in 0..<width { sum += sums.data[row + c] * v.weight.data[channel * width + c] }
-                        attended[i * internalDim + channel] = sum
-                    }
+                    var sum = v.bias!.data[channel]
+                    for c in 0..<width { sum += sums.data[row + c] * v.weight.data[channel * width + c] }
+                    attended[i * internalDim + channel] = sum
                 }
             }
         }
         return out(Tensor(shape: [t, internalDim], data: attended))
     }
 
-    /// The image attends to the tokens: `queries` [n, 256] (image with positional encoding) raw, or already projected
-    /// [n, internalDim] (`projected`); `keys` [t, 256] (tokens with positional encoding), `values` [t, 256] -> [n, 256].
-    func imageToTokens(queries: Tensor, projected: Bool, keys: Tensor, values: Tensor) -> Tensor {
+    /// Tokens [t, 256] (with positional encoding) attend to image keys and values that are already projected,
+    /// head-major [heads, n, headDim] each -> [t, 256].
+    func tokensToProjectedImage(queries: Tensor, keys: Tensor, values: Tensor) -> Tensor {
+        let t = queries.shape[0], n = keys.shape[1]
+        let qp = q(queries)
+        var attended = Tensor.uninitialized([t, internalDim])
+        let tokenLayout = Attention.Layout(groupStride: 0, headOffset: headDim, rowStride: internalDim)
+        let imageLayout = Attention.Layout(groupStride: 0, headOffset: n * headDim, rowStride: headDim)
+        qp.data.withUnsafeBufferPointer { a in keys.data.withUnsafeBufferPointer { b in values.data.withUnsafeBufferPointer { c in
+            attended.data.withUnsafeMutableBufferPointer { o in
+                Attention.forward(q: a.baseAddress!, qLayout: tokenLayout, k: b.baseAddress!, kLayout: imageLayout,
+                                  v: c.baseAddress!, vLayout: imageLayout, out: o.baseAddress!, outLayout: tokenLayout,
+                                  groups: 1, heads: heads, lq: t, lk: n, keyDim: headDim, valueDim: headDim, scale: scale)
+            }
+        } } }
+        return out(attended)
+    }
+
+    /// The image attends to the tokens: `queries` [n, 256] (image with positional encoding) -> [n, 256].
+    func imageToTokens(queries: Tensor, keys: Tensor, values: Tensor) -> Tensor {
+        let (weights, projectedValues) = imageToTokenWeights(queries: queries, projected: false, keys: keys, values: values)
+        let n = queries.shape[0], columns = weights.shape[1], outputs = projectedValues.shape[1]
+        var result = Tensor.uninitialized([n, outputs])
+        result.data.withUnsafeMutableBufferPointer { r in
+            let bias = out.bias!.data
+            for i in 0..<n { (r.baseAddress! + i * outputs).update(from: bias, count: outputs) }
+            weights.data.withUnsafeBufferPointer { s in projectedValues.data.withUnsafeBufferPointer { u in
+                GEMM.multiply(s.baseAddress!, u.baseAddress!, into: r.baseAddress!, m: n, n: outputs, k: columns, beta: 1)
+            } }
+        }
+        return result
+    }
+
+    /// The two factors of image-to-token attention without its output bias: attention weights [n, heads * t]
+    /// (softmax over each head's t tokens) and each (head, token) value through the output projection
+    /// [heads * t, 256]; their product plus the output bias is the attention's output.
+    /// `queries`: the image [n, 256] with positional encoding, or (`projected`) the projected queries
+    /// [n, internalDim]. `keys` [t, 256] (tokens with positional encoding), `values` [t, 256].
+    func imageToTokenWeights(queries: Tensor, projected: Bool, keys: Tensor, values: Tensor) -> (weights: Tensor, values: Tensor) {
         let n = queries.shape[0], width = queries.shape[1], t = keys.shape[0], columns = heads * t
         let kp = k(keys), vp = v(values)
         var folded = [Float](repeating: 0, count: width * columns)  // [width, heads * t]
@@ -85,7 +114,7 @@ extension SAMAttention {
         }
         // Each (head, token) value through the output projection: [heads * t, 256].
         let outputs = out.weight.shape[0]
-        var projectedValues = [Float](repeating: 0, count: columns * outputs)
+        var projectedValues = Tensor.uninitialized([columns, outputs])
         for h in 0..<heads {
             for j in 0..<t {
                 let row = (h * t + j) * outputs
@@ -94,12 +123,11 @@ extension SAMAttention {
                     for d in 0..<headDim {
                         sum += vp.data[j * internalDim + h * headDim + d] * out.weight.data[o * internalDim + h * headDim + d]
                     }
-                    projectedValues[row + o] = sum
+                    projectedValues.data[row + o] = sum
                 }
             }
         }
         var scores = Tensor.uninitialized([n, columns])
-        var result = Tensor.uninitialized([n, outputs])
         scores.data.withUnsafeMutableBufferPointer { s in
             for i in 0..<n { (s.baseAddress! + i * columns).update(from: constant, count: columns) }
             queries.data.withUnsafeBufferPointer { x in folded.withUnsafeBufferPointer { f in
@@ -107,13 +135,6 @@ extension SAMAttention {
             } }
         }
         Softmax.rows(&scores.data, width: t)  // each (image token, head) group of t
-        result.data.withUnsafeMutableBufferPointer { r in
-            let bias = out.bias!.data
-            for i in 0..<n { (r.baseAddress! + i * outputs).update(from: bias, count: outputs) }
-            scores.data.withUnsafeBufferPointer { s in projectedValues.withUnsafeBufferPointer { u in
-                GEMM.multiply(s.baseAddress!, u.baseAddress!, into: r.baseAddress!, m: n, n: outputs, k: columns, beta: 1)
-            } }
-        }
-        return result
+        return (scores, projectedValues)
     }
 }

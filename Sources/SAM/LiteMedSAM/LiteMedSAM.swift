@@ -14,7 +14,7 @@ public final class LiteMedSAM: @unchecked Sendable {
         let store = ParameterStore(try CheckpointReader.read(path: file), source: file)
         encoder = TinyViTEncoder(store)
         promptEncoder = PromptEncoder(store)
-        decoder = MaskDecoder(store)
+        decoder = MaskDecoder(store, positional: promptEncoder.densePositional)
         try store.finish()
     }
 
@@ -27,18 +27,29 @@ public final class LiteMedSAM: @unchecked Sendable {
         decode(embedding: embedding, prompts: [prompt], multimask: multimask)[0]
     }
 
-    /// Many prompts against one embedding: the prompt-independent image-side work is done once.
-    public func decode(embedding: Tensor, prompts: [ModelPrompt], multimask: Bool = false) -> [(logits: [Tensor], iou: [Float])] {
-        let cache = prompts.contains { $0.mask == nil }
-            ? decoder.imageCache(embedding: embedding, positional: promptEncoder.densePositional,
-                                 noMaskDense: promptEncoder.noMaskDense) : nil
-        let chosen = multimask ? [1, 2, 3] : [0]
+    /// Many prompts against one embedding: prompts without a mask input share the image-side work
+    /// (DecoderImageCache); a prompt with a mask input takes PyTorch's order of operations.
+    public func decode(embedding: Tensor, prompts: [ModelPrompt], multimask: Bool = false,
+                       timer: StageTimer? = nil) -> [(logits: [Tensor], iou: [Float])] {
+        decode(embedding: embedding, prompts: prompts, multimask: multimask, shareImage: true, timer: timer)
+    }
+
+    /// `shareImage: false` sends every prompt through PyTorch's order of operations (the reference in tests).
+    func decode(embedding: Tensor, prompts: [ModelPrompt], multimask: Bool, shareImage: Bool,
+                timer: StageTimer? = nil) -> [(logits: [Tensor], iou: [Float])] {
+        let outputs = multimask ? [1, 2, 3] : [0]
+        let cache = shareImage && prompts.contains { $0.mask == nil }
+            ? timer.measure("decoder image cache") {
+                DecoderImageCache(embedding: embedding, noMaskDense: promptEncoder.noMaskDense, weights: decoder.shared)
+            } : nil
         return prompts.map { prompt in
             let (sparse, dense) = promptEncoder(prompt)
-            let (masks, iou) = decoder(embedding: embedding, positional: promptEncoder.densePositional, sparse: sparse,
-                                       dense: prompt.mask == nil ? nil : dense, cache: prompt.mask == nil ? cache : nil)
-            return (chosen.map { Tensor(shape: [256, 256], data: Array(masks.data[($0 * 65536)..<(($0 + 1) * 65536)])) },
-                    chosen.map { iou.data[$0] })
+            if let cache, prompt.mask == nil {
+                let (masks, iou) = decoder.decodeShared(sparse: sparse, cache: cache, outputs: outputs, timer: timer)
+                return (masks, iou)
+            }
+            let (masks, iou) = decoder(embedding: embedding, sparse: sparse, dense: dense, outputs: outputs)
+            return (masks, iou)
         }
     }
 }

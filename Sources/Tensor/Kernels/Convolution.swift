@@ -187,29 +187,46 @@ public enum Convolution {
     /// runs on that row while it is in the cache.
     public static func transposed2x2(_ x: Tensor, weight: Tensor, bias: Tensor,
                                      rowEpilogue: (@Sendable (UnsafeMutablePointer<Float>, Int) -> Void)? = nil) -> Tensor {
+        let (n, h, w) = (x.shape[0], x.shape[1], x.shape[2])
+        var out = Tensor.uninitialized([n, 2 * h, 2 * w, bias.count])
+        out.data.withUnsafeMutableBufferPointer { op in
+            transposed2x2Rows(x, weight: weight, bias: bias, into: UncheckedPointer(op.baseAddress!)) { _, row, pixels in
+                rowEpilogue?(row, pixels)
+            }
+        }
+        return out
+    }
+
+    /// The same convolution when only a reduction of each output row is wanted (SAM's mask = GELU(row) . hyper):
+    /// every output row (index over N * 2H) is built in a per-thread buffer and handed to `consume(index, row,
+    /// pixels)`; the [N, 2H, 2W, Cout] tensor is never stored.
+    public static func transposed2x2Rows(_ x: Tensor, weight: Tensor, bias: Tensor,
+                                         consume: @Sendable (Int, UnsafeMutablePointer<Float>, Int) -> Void) {
+        transposed2x2Rows(x, weight: weight, bias: bias, into: nil, consume)
+    }
+
+    private static func transposed2x2Rows(_ x: Tensor, weight: Tensor, bias: Tensor, into output: UncheckedPointer<Float>?,
+                                          _ consume: @Sendable (Int, UnsafeMutablePointer<Float>, Int) -> Void) {
         let (n, h, w, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let cout = bias.count
+        let cout = bias.count, rowLength = 2 * w * cout
         precondition(weight.shape == [cin, 4 * cout], "transposed2x2 takes transposed2x2Weight's layout")
         FlopCounter.add(2 * n * h * w * cin * 4 * cout)
-        var out = Tensor.uninitialized([n, 2 * h, 2 * w, cout])
         x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in bias.data.withUnsafeBufferPointer { bp in
-            out.data.withUnsafeMutableBufferPointer { op in
-                let (input, taps, b, output) = (UncheckedPointer(UnsafeMutablePointer(mutating: xp.baseAddress!)),
-                                                UncheckedPointer(UnsafeMutablePointer(mutating: wp.baseAddress!)),
-                                                UncheckedPointer(UnsafeMutablePointer(mutating: bp.baseAddress!)),
-                                                UncheckedPointer(op.baseAddress!))
-                ParallelLoop.forRanges(count: n * 2 * h, minimumChunk: 1) { rows in
-                    for row in rows {
-                        let image = row / (2 * h), y = (row % (2 * h)) / 2, ky = row % 2
-                        let target = output.pointer + row * 2 * w * cout
-                        for pixel in 0..<(2 * w) { (target + pixel * cout).update(from: b.pointer, count: cout) }
-                        GEMM.multiply(input.pointer + (image * h + y) * w * cin, taps.pointer + ky * 2 * cout, into: target,
-                                      m: w, n: 2 * cout, k: cin, beta: 1, ldb: 4 * cout, ldc: 2 * cout, parallel: false)
-                        rowEpilogue?(target, 2 * w)
-                    }
+            let (input, taps, b) = (UncheckedPointer(UnsafeMutablePointer(mutating: xp.baseAddress!)),
+                                    UncheckedPointer(UnsafeMutablePointer(mutating: wp.baseAddress!)),
+                                    UncheckedPointer(UnsafeMutablePointer(mutating: bp.baseAddress!)))
+            ParallelLoop.forRanges(count: n * 2 * h, minimumChunk: 1) { rows in
+                let scratch = output == nil ? UnsafeMutablePointer<Float>.allocate(capacity: rowLength) : nil
+                defer { scratch?.deallocate() }
+                for row in rows {
+                    let image = row / (2 * h), y = (row % (2 * h)) / 2, ky = row % 2
+                    let target = scratch ?? output!.pointer + row * rowLength
+                    for pixel in 0..<(2 * w) { (target + pixel * cout).update(from: b.pointer, count: cout) }
+                    GEMM.multiply(input.pointer + (image * h + y) * w * cin, taps.pointer + ky * 2 * cout, into: target,
+                                  m: w, n: 2 * cout, k: cin, beta: 1, ldb: 4 * cout, ldc: 2 * cout, parallel: false)
+                    consume(row, target, 2 * w)
                 }
             }
         } } }
-        return out
     }
 }

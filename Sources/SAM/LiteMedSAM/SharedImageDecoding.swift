@@ -1,0 +1,206 @@
+import Foundation
+import Tensor
+
+/// The decoder for prompts without a mask input, on a DecoderImageCache: the same sums as PyTorch's order of
+/// operations, regrouped so no 4096 x 256 x 256 product depends on the prompt.
+///
+/// Each image-to-token attention changes the image by A = P W + b_o, with P its attention weights [4096, 8t] and
+/// W [8t, 256] (values through the output projection), a low-rank update. After it, norm4 gives
+/// K = D (Z - mu) diag(gamma) + beta with Z = Y + P W (Y the image before it), and D, mu per row. Anything
+/// linear in K is then D [Y M + P (W M) - mu (gamma M)] + beta M: the Y M products are in the cache, the rest
+/// costs 4096 x 8t per column. Block 2's projections and the first upscaling conv are taken that way, so the
+/// per-prompt products have inner dimension 8t (56 for a box) instead of 256.
+extension MaskDecoder {
+    /// Low-resolution mask logits and IoU predictions for `outputs` (as callAsFunction), sharing `cache`.
+    func decodeShared(sparse: Tensor, cache: DecoderImageCache, outputs: [Int], timer: StageTimer? = nil)
+        -> (masks: [Tensor], iou: [Float]) {
+        let tokens = tokens(sparse), (first, second) = (blocks[0], blocks[1])
+        let (queries1, weights1, values1) = timer.measure("decoder block 1") { () -> (Tensor, Tensor, Tensor) in
+            let queries = first.updateTokens(tokens, queryPE: tokens) {
+                first.tokenToImage.tokensToProjectedImage(queries: $0, keys: cache.firstKeys, values: cache.firstValues)
+            }
+            let (weights, values) = first.imageToToken.imageToTokenWeights(
+                queries: cache.firstQueries, projected: true, keys: add(queries, tokens), values: queries)
+            return (queries, weights, values)
+        }
+        let image1 = timer.measure("decoder image update 1") { firstImageUpdate(cache, weights1, values1) }
+        let (queries2, weights2, values2) = timer.measure("decoder block 2") { () -> (Tensor, Tensor, Tensor) in
+            let queries = second.updateTokens(queries1, queryPE: tokens) {
+                second.tokenToImage.tokensToProjectedImage(queries: $0, keys: image1.secondKeys, values: image1.secondValues)
+            }
+            let (weights, values) = second.imageToToken.imageToTokenWeights(
+                queries: image1.secondQueries, projected: true, keys: add(queries, tokens), values: queries)
+            return (queries, weights, values)
+        }
+        let (keys2, keys2WithPosition, upscaled) = timer.measure("decoder image update 2") {
+            secondImageUpdate(cache, image1, weights1: weights1, values1: values1, weights2: weights2, values2: values2)
+        }
+        return timer.measure("decoder final attention, masks") {
+            finish(queries: queries2, tokens: tokens, keys: keys2, keysWithPosition: keys2WithPosition, upscaled: upscaled,
+                   outputs: outputs)
+        }
+    }
+
+    /// [W | W M] for the low-rank products (W [r, 256], M [256, m]) -> [r, 256 + m]; `keepW: false` gives W M.
+    static func rightFactor(_ w: Tensor, times m: Tensor, keepW: Bool = true) -> Tensor {
+        let (r, extra) = (w.shape[0], m.shape[1]), offset = keepW ? 256 : 0, width = offset + extra
+        var right = Tensor.uninitialized([r, width])
+        w.data.withUnsafeBufferPointer { a in m.data.withUnsafeBufferPointer { b in right.data.withUnsafeMutableBufferPointer { c in
+            for i in 0..<r where keepW { (c.baseAddress! + i * width).update(from: a.baseAddress! + i * 256, count: 256) }
+            GEMM.multiply(a.baseAddress!, b.baseAddress!, into: c.baseAddress! + offset, m: r, n: extra, k: 256, ldc: width)
+        } } }
+        return right
+    }
+
+    /// Rows per tile of the fused image updates: each tile's low-rank product stays in the cache while it is used.
+    static let tileRows = 64
+
+    /// The image after block 1 and what block 2 reads of it.
+    struct FirstImageUpdate {
+        /// keys1 = norm4(X + b_o1 + P W) [n, 256], and per row (mean, 1 / std) of its pre-norm values.
+        let keys: Tensor, statistics: Tensor
+        /// Block 2's projected keys and values (token-to-image), head-major [8, n, 16], and queries
+        /// (image-to-token) [n, 128].
+        let secondKeys: Tensor, secondValues: Tensor, secondQueries: Tensor
+    }
+
+    /// After block 1's image-to-token attention (weights P [n, 8t], values W [8t, 256]): keys1, and block 2's
+    /// projections from the cached basis, tile by tile of P [W | W secondBasisWeight].
+    func firstImageUpdate(_ cache: DecoderImageCache, _ weights: Tensor, _ values: Tensor) -> FirstImageUpdate {
+        let n = cache.image.shape[0], rank = weights.shape[1], width = 640
+        let right = Self.rightFactor(values, times: shared.secondBasisWeight)
+        var keys = Tensor.uninitialized([n, 256]), statistics = Tensor.uninitialized([n, 2])
+        var secondKeys = Tensor.uninitialized([8, n, 16]), secondValues = Tensor.uninitialized([8, n, 16])
+        var secondQueries = Tensor.uninitialized([n, 128])
+        let norm = blocks[0].norm4, epsilon = norm.epsilon
+        let vectors = Tensor(shape: [640], data: shared.firstOutputBias + shared.normSums[0..<384])
+        let inputs = [cache.image, cache.secondBasis, shared.secondOffset, norm.weight, norm.bias, vectors, weights, right]
+        withPointers(inputs) { p in
+            withMutablePointers(&keys, &statistics) { k, st in withMutablePointers(&secondKeys, &secondValues, &secondQueries) { k2, v2, q2 in
+                let tiles = (n + Self.tileRows - 1) / Self.tileRows
+                ParallelLoop.forRanges(count: tiles) { range in
+                    let (x, basis, offset, gamma, beta, bias, sums) = (p[0].pointer, p[1].pointer, p[2].pointer, p[3].pointer,
+                                                                        p[4].pointer, p[5].pointer, p[5].pointer + 256)
+                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Self.tileRows * width + 256)
+                    defer { buffer.deallocate() }
+                    let z = buffer + Self.tileRows * width
+                    for tile in range {
+                        let rows = (tile * Self.tileRows)..<min(n, (tile + 1) * Self.tileRows)
+                        GEMM.multiply(p[6].pointer + rows.lowerBound * rank, p[7].pointer, into: buffer, m: rows.count, n: width,
+                                      k: rank, parallel: false)
+                        for r in rows {
+                            let u = buffer + (r - rows.lowerBound) * width
+                            for c in stride(from: 0, to: 256, by: 8) { store8(load8(x + r * 256 + c) + load8(bias + c) + load8(u + c), z + c) }
+                            let (mean, inv) = Self.statistics(z, epsilon: epsilon)
+                            st.pointer[2 * r] = mean
+                            st.pointer[2 * r + 1] = inv
+                            let (m, s) = (V8(repeating: mean), V8(repeating: inv))
+                            for c in stride(from: 0, to: 256, by: 8) {
+                                store8((load8(z + c) - m) * s * load8(gamma + c) + load8(beta + c), k.pointer + r * 256 + c)
+                            }
+                            for j in stride(from: 0, to: 384, by: 8) {
+                                let value = (load8(basis + r * 384 + j) + load8(u + 256 + j) - m * load8(sums + j)) * s
+                                    + load8(offset + r * 384 + j)
+                                let column = j % 128
+                                switch j / 128 {
+                                case 0: store8(value, k2.pointer + (column / 16 * n + r) * 16 + column % 16)
+                                case 1: store8(value, v2.pointer + (column / 16 * n + r) * 16 + column % 16)
+                                default: store8(value, q2.pointer + r * 128 + column)
+                                }
+                            }
+                        }
+                    }
+                }
+            } }
+        }
+        return FirstImageUpdate(keys: keys, statistics: statistics, secondKeys: secondKeys, secondValues: secondValues,
+                                secondQueries: secondQueries)
+    }
+
+    /// After block 2's image-to-token attention (P2 [n, 8t], W2 [8t, 256]): keys2 = norm4(keys1 + b_o2 + P2 W2),
+    /// keys2 + pe, and the first upscaling step (transposed conv, LayerNorm2d, GELU) [1, 128, 128, 64] from the
+    /// cached basis and both low-rank updates (P1 W1 upscaleWeight and P2 W2 diag(gamma2) U), tile by tile.
+    func secondImageUpdate(_ cache: DecoderImageCache, _ image1: FirstImageUpdate, weights1: Tensor, values1: Tensor,
+                           weights2: Tensor, values2: Tensor) -> (Tensor, Tensor, Tensor) {
+        let n = image1.keys.shape[0], side = 64, channels = upscale1Bias.count
+        precondition(channels == 64 && n == side * side)
+        let (rank1, rank2, width) = (weights1.shape[1], weights2.shape[1], 768)
+        let right1 = Self.rightFactor(values1, times: shared.upscaleWeight, keepW: false)  // [rank1, 256]
+        let right2 = Self.rightFactor(values2, times: shared.secondUpscale)  // [rank2, 512]
+        var keys = Tensor.uninitialized([n, 256]), keysPE = Tensor.uninitialized([n, 256])
+        var upscaled = Tensor.uninitialized([1, 2 * side, 2 * side, channels])
+        let norm = blocks[1].norm4, epsilon = norm.epsilon, pixelEpsilon = upscaleNorm.epsilon
+        let vectors = Tensor(shape: [6, 256], data: shared.secondOutputBias + shared.normSums[384...] + shared.secondUpscaleSums
+                             + shared.upscaleConstant + shared.upscaleBias + upscaleNorm.weight.data + upscaleNorm.bias.data
+                             + [Float](repeating: 0, count: 128))
+        let inputs = [image1.keys, cache.upscaleBasis, norm.weight, norm.bias, positional, vectors, image1.statistics,
+                      weights1, right1, weights2, right2]
+        withPointers(inputs) { p in
+            withMutablePointers(&keys, &keysPE, &upscaled) { k, kp, up in
+                let tiles = (n + Self.tileRows - 1) / Self.tileRows
+                ParallelLoop.forRanges(count: tiles) { range in
+                    let (k1, basis, gamma, beta, pe, st) = (p[0].pointer, p[1].pointer, p[2].pointer, p[3].pointer, p[4].pointer,
+                                                             p[6].pointer)
+                    let v = p[5].pointer
+                    let (bias, a, e, constant, convBias) = (v, v + 256, v + 512, v + 768, v + 1024)
+                    let (pixelWeight, pixelBias) = (v + 1280, v + 1344)
+                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Self.tileRows * width + 512)
+                    defer { buffer.deallocate() }
+                    let (z, conv) = (buffer + Self.tileRows * width, buffer + Self.tileRows * width + 256)
+                    for tile in range {
+                        let rows = (tile * Self.tileRows)..<min(n, (tile + 1) * Self.tileRows)
+                        GEMM.multiply(p[9].pointer + rows.lowerBound * rank2, p[10].pointer, into: buffer, m: rows.count, n: 512,
+                                      k: rank2, ldc: width, parallel: false)
+                        GEMM.multiply(p[7].pointer + rows.lowerBound * rank1, p[8].pointer, into: buffer + 512, m: rows.count,
+                                      n: 256, k: rank1, ldc: width, parallel: false)
+                        for r in rows {
+                            let u = buffer + (r - rows.lowerBound) * width
+                            for c in stride(from: 0, to: 256, by: 8) { store8(load8(k1 + r * 256 + c) + load8(bias + c) + load8(u + c), z + c) }
+                            let (mean, inv) = Self.statistics(z, epsilon: epsilon)
+                            let (m, s) = (V8(repeating: mean), V8(repeating: inv))
+                            for c in stride(from: 0, to: 256, by: 8) {
+                                let value = (load8(z + c) - m) * s * load8(gamma + c) + load8(beta + c)
+                                store8(value, k.pointer + r * 256 + c)
+                                store8(value + load8(pe + r * 256 + c), kp.pointer + r * 256 + c)
+                            }
+                            let (m1, s1) = (V8(repeating: st[2 * r]), V8(repeating: st[2 * r + 1]))
+                            for j in stride(from: 0, to: 256, by: 8) {
+                                let inner = (load8(basis + r * 256 + j) + load8(u + 512 + j) - m1 * load8(a + j)) * s1
+                                let outer = inner + load8(constant + j) + load8(u + 256 + j) - m * load8(e + j)
+                                store8(outer * s + load8(convBias + j), conv + j)
+                            }
+                            // conv holds the 2x2 output pixels (ky, kx) of input pixel r, 64 channels each.
+                            let (y, x) = (r / side, r % side)
+                            for tap in 0..<4 {
+                                let target = up.pointer + ((2 * y + tap / 2) * 2 * side + 2 * x + tap % 2) * 64
+                                Self.normalize64(conv + tap * 64, into: target, pixelWeight, pixelBias, epsilon: pixelEpsilon)
+                                Elementwise.geluRange(target, 0..<64)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (keys, keysPE, upscaled)
+    }
+
+    /// Mean and 1 / sqrt(biased variance + epsilon) of `count` values (a multiple of 8; two passes, as torch).
+    @inline(__always)
+    static func statistics(_ z: UnsafePointer<Float>, count: Int = 256, epsilon: Float) -> (Float, Float) {
+        var sum = V8()
+        for c in stride(from: 0, to: count, by: 8) { sum += load8(z + c) }
+        let mean = sum.sum() / Float(count), m = V8(repeating: mean)
+        var squares = V8()
+        for c in stride(from: 0, to: count, by: 8) { let d = load8(z + c) - m; squares += d * d }
+        return (mean, 1 / (squares.sum() / Float(count) + epsilon).squareRoot())
+    }
+
+    /// LayerNorm over 64 channels.
+    @inline(__always)
+    static func normalize64(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>,
+                            _ b: UnsafePointer<Float>, epsilon: Float) {
+        let (mean, inv) = statistics(x, count: 64, epsilon: epsilon)
+        let (m, s) = (V8(repeating: mean), V8(repeating: inv))
+        for c in stride(from: 0, to: 64, by: 8) { store8((load8(x + c) - m) * s * load8(w + c) + load8(b + c), y + c) }
+    }
+}

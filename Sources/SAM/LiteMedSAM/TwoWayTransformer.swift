@@ -1,0 +1,99 @@
+import Foundation
+import Tensor
+
+/// SAM's attention with optional channel downsampling (q/k/v projections, 8 heads, out projection).
+struct SAMAttention {
+    let q: Dense, k: Dense, v: Dense, out: Dense
+    let internalDim: Int, heads = 8
+
+    init(_ store: ParameterStore, _ prefix: String, downsample: Int) {
+        internalDim = 256 / downsample
+        q = Dense(store, prefix + ".q_proj", in: 256, out: internalDim)
+        k = Dense(store, prefix + ".k_proj", in: 256, out: internalDim)
+        v = Dense(store, prefix + ".v_proj", in: 256, out: internalDim)
+        out = Dense(store, prefix + ".out_proj", in: internalDim, out: 256)
+    }
+
+    /// queries [lq, 256], keys and values [lk, 256] -> [lq, 256].
+    func callAsFunction(q queries: Tensor, k keys: Tensor, v values: Tensor) -> Tensor {
+        let qp = q(queries), kp = k(keys), vp = v(values)
+        let lq = qp.shape[0], lk = kp.shape[0]
+        var attended = Tensor.uninitialized([lq, internalDim])
+        let layout = Attention.Layout(groupStride: 0, headOffset: headDim, rowStride: internalDim)
+        qp.data.withUnsafeBufferPointer { a in kp.data.withUnsafeBufferPointer { b in vp.data.withUnsafeBufferPointer { c in
+            attended.data.withUnsafeMutableBufferPointer { o in
+                Attention.forward(q: a.baseAddress!, qLayout: layout, k: b.baseAddress!, kLayout: layout, v: c.baseAddress!,
+                                  vLayout: layout, out: o.baseAddress!, outLayout: layout, groups: 1, heads: heads, lq: lq,
+                                  lk: lk, keyDim: headDim, valueDim: headDim, scale: scale)
+            }
+        } } }
+        return out(attended)
+    }
+}
+
+/// One block of SAM's two-way transformer.
+struct TwoWayBlock {
+    let selfAttention: SAMAttention, norm1: Norm
+    let tokenToImage: SAMAttention, norm2: Norm
+    let mlp1: Dense, mlp2: Dense, norm3: Norm
+    let imageToToken: SAMAttention, norm4: Norm
+    let skipFirstPositional: Bool
+
+    init(_ store: ParameterStore, _ prefix: String, first: Bool) {
+        selfAttention = SAMAttention(store, prefix + ".self_attn", downsample: 1)
+        norm1 = Norm(store, prefix + ".norm1", 256)
+        tokenToImage = SAMAttention(store, prefix + ".cross_attn_token_to_image", downsample: 2)
+        norm2 = Norm(store, prefix + ".norm2", 256)
+        mlp1 = Dense(store, prefix + ".mlp.lin1", in: 256, out: 2048)
+        mlp2 = Dense(store, prefix + ".mlp.lin2", in: 2048, out: 256)
+        norm3 = Norm(store, prefix + ".norm3", 256)
+        imageToToken = SAMAttention(store, prefix + ".cross_attn_image_to_token", downsample: 2)
+        norm4 = Norm(store, prefix + ".norm4", 256)
+        skipFirstPositional = first
+    }
+
+    /// The token side of the block: self attention, the token-to-image attention (`crossAttend` gets the queries
+    /// with positional encoding), the MLP, with their residuals and norms.
+    func updateTokens(_ queries: Tensor, queryPE: Tensor, crossAttend: (Tensor) -> Tensor) -> Tensor {
+        var queries = queries
+        if skipFirstPositional {
+            queries = selfAttention(q: queries, k: queries, v: queries)
+        } else {
+            let q = add(queries, queryPE)
+            queries = add(queries, selfAttention(q: q, k: q, v: queries))
+        }
+        queries = norm1(queries)
+        queries = norm2(add(queries, crossAttend(add(queries, queryPE))))
+        var hidden = mlp1(queries)
+        for i in hidden.data.indices { hidden.data[i] = max(hidden.data[i], 0) }  // ReLU
+        return norm3(add(queries, mlp2(hidden)))
+    }
+
+    /// The whole block on image keys [n, 256] -> (tokens, image), in PyTorch's order of operations.
+    func callAsFunction(queries: Tensor, keys: Tensor, queryPE: Tensor, keyPE: Tensor) -> (Tensor, Tensor) {
+        let keysWithPosition = add(keys, keyPE)
+        let queries = updateTokens(queries, queryPE: queryPE) {
+            tokenToImage.tokensToImage(queries: $0, keys: keysWithPosition, values: keys)
+        }
+        let attended = imageToToken.imageToTokens(queries: keysWithPosition, keys: add(queries, queryPE), values: queries)
+        return (queries, norm4(add(keys, attended)))
+    }
+}
+
+/// A stack of linear layers with ReLU between them (SAM's MLP).
+struct ReLUMLP {
+    let layers: [Dense]
+
+    init(_ store: ParameterStore, _ prefix: String, sizes: [Int]) {
+        layers = (0..<(sizes.count - 1)).map { Dense(store, prefix + ".layers.\($0)", in: sizes[$0], out: sizes[$0 + 1]) }
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        var x = x
+        for (i, layer) in layers.enumerated() {
+            x = layer(x)
+            if i < layers.count - 1 { for j in x.data.indices { x.data[j] = max(x.data[j], 0) } }
+        }
+        return x
+    }
+}
