@@ -1,15 +1,22 @@
 import Foundation
 
-/// Accumulates wall-clock seconds per named stage (for `volsam bench --stages`).
+/// Accumulates wall-clock seconds per named stage (for `volsam bench --stages`); jobs running side by side
+/// (ParallelLoop.jobs) each add their own time.
 public final class StageTimer: @unchecked Sendable {
-    public private(set) var seconds: [String: Double] = [:]
-    public private(set) var order: [String] = []
+    private var totals: [String: Double] = [:]
+    private var names: [String] = []
+    private let lock = NSLock()
 
     public init() {}
 
+    public var seconds: [String: Double] { lock.withLock { totals } }
+    public var order: [String] { lock.withLock { names } }
+
     public func add(_ name: String, _ value: Double) {
-        if seconds[name] == nil { order.append(name) }
-        seconds[name, default: 0] += value
+        lock.withLock {
+            if totals[name] == nil { names.append(name) }
+            totals[name, default: 0] += value
+        }
     }
 }
 

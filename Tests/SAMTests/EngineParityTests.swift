@@ -64,3 +64,28 @@ import Testing
         }
     }
 }
+
+/// Whole passes side by side (ParallelLoop.jobs: each thread encodes or decodes alone) give what one pass at a
+/// time gives, up to the summation order of sgemm calls that are no longer split over threads.
+@Suite(.serialized) struct SideBySidePassTests {
+    @Test func batchedEncodesAndDecodesEqualSingleOnes() throws {
+        guard let model = SharedModel.model else {
+            print("skipping: LiteMedSAM weights are not in the cache (make weights)")
+            return
+        }
+        let goldens = try GoldenCase.names.prefix(3).map { try GoldenCase($0) }
+        let inputs = try goldens.map { try $0.modelInput() }
+        let batched = model.encode(inputs)
+        for (input, embedding) in zip(inputs, batched) {
+            let alone = model.encode(input)
+            #expect(alone.maxAbsDifference(embedding) <= 1e-5 * alone.maxAbs)
+        }
+        let prompts = goldens[0].meta.prompts.map { goldens[0].prompt($0) }
+        let together = model.decode(embedding: batched[0], prompts: prompts + prompts)
+        for (index, prompt) in (prompts + prompts).enumerated() {
+            let alone = model.decode(embedding: batched[0], prompt: prompt)
+            #expect(alone.logits[0].maxAbsDifference(together[index].logits[0]) <= 1e-4 * max(1, alone.logits[0].maxAbs))
+            #expect(abs(alone.iou[0] - together[index].iou[0]) <= 1e-5)
+        }
+    }
+}

@@ -57,6 +57,22 @@ import Testing
         Softmax.rows(&values, width: width)
         for (a, b) in zip(values, expected) { #expect(abs(a - b) <= 1e-6 * max(1, b) + 1e-8) }
     }
+
+    /// Interleaved groups (value i of group g at i * 8 + g) against the naive softmax of each group gathered.
+    @Test(arguments: [1, 2, 7, 9])
+    func interleavedSoftmaxMatchesNaive(length: Int) {
+        var g = G(state: UInt64(100 + length))
+        let rows = 600
+        var values = (0..<(rows * 8 * length)).map { _ in Float.random(in: -30...30, using: &g) }
+        var gathered: [Float] = []
+        for r in 0..<rows { for group in 0..<8 { for i in 0..<length { gathered.append(values[r * 8 * length + i * 8 + group]) } } }
+        let expected = NaiveKernels.softmax(gathered, width: length)
+        Softmax.interleaved8(&values, length: length)
+        for r in 0..<rows { for group in 0..<8 { for i in 0..<length {
+            let (a, b) = (values[r * 8 * length + i * 8 + group], expected[(r * 8 + group) * length + i])
+            #expect(abs(a - b) <= 1e-6 * max(1, b) + 1e-8)
+        } } }
+    }
 }
 
 extension ConvolutionParityTests {

@@ -17,9 +17,21 @@ extension SAMAttention {
     /// Tokens [t, 256] (with positional encoding) attend to the image: `keys` [n, 256] (with positional encoding)
     /// and `values` [n, 256] -> [t, 256].
     func tokensToImage(queries: Tensor, keys: Tensor, values: Tensor) -> Tensor {
-        let t = queries.shape[0], n = keys.shape[0], width = keys.shape[1], rows = heads * t
+        let folded = foldedQueries(queries), n = keys.shape[0], width = keys.shape[1], rows = folded.shape[0]
+        var scores = Tensor.uninitialized([rows, n])
+        folded.data.withUnsafeBufferPointer { f in keys.data.withUnsafeBufferPointer { kp in scores.data.withUnsafeMutableBufferPointer { s in
+            GEMM.multiply(f.baseAddress!, kp.baseAddress!, into: s.baseAddress!, m: rows, n: n, k: width, transposeB: true)
+        } } }
+        return attend(scores: scores, values: values)
+    }
+
+    /// Each token's query, scaled and folded through its head's key projection: row h * t + i is
+    /// q_h,i W_k,h / sqrt(headDim), a vector in the image's channels [heads * t, 256] (q_h,i b_k,h is the same for
+    /// every key, which softmax ignores). Scores against image rows with positional encoding are plain dot products.
+    func foldedQueries(_ queries: Tensor) -> Tensor {
+        let t = queries.shape[0], width = k.weight.shape[1]
         let qp = q(queries)
-        var folded = [Float](repeating: 0, count: rows * width)  // [heads * t, width]
+        var folded = [Float](repeating: 0, count: heads * t * width)
         for h in 0..<heads {
             for i in 0..<t {
                 let row = (h * t + i) * width
@@ -30,12 +42,16 @@ extension SAMAttention {
                 }
             }
         }
-        var scores = Tensor.uninitialized([rows, n])
-        var sums = Tensor.uninitialized([rows, width])
-        folded.withUnsafeBufferPointer { f in keys.data.withUnsafeBufferPointer { kp in scores.data.withUnsafeMutableBufferPointer { s in
-            GEMM.multiply(f.baseAddress!, kp.baseAddress!, into: s.baseAddress!, m: rows, n: n, k: width, transposeB: true)
-        } } }
+        return Tensor(shape: [heads * t, width], data: folded)
+    }
+
+    /// The rest of tokensToImage from the folded queries' scores [heads * t, n] against the image: softmax, the
+    /// weighted sums of the raw image rows `values` [n, 256], then the value and output projections.
+    func attend(scores: Tensor, values: Tensor) -> Tensor {
+        let rows = scores.shape[0], n = scores.shape[1], t = rows / heads, width = values.shape[1]
+        var scores = scores
         Softmax.rows(&scores.data, width: n)
+        var sums = Tensor.uninitialized([rows, width])
         scores.data.withUnsafeBufferPointer { s in values.data.withUnsafeBufferPointer { vp in sums.data.withUnsafeMutableBufferPointer { o in
             GEMM.multiply(s.baseAddress!, vp.baseAddress!, into: o.baseAddress!, m: rows, n: width, k: n)
         } } }
@@ -87,9 +103,10 @@ extension SAMAttention {
         return result
     }
 
-    /// The two factors of image-to-token attention without its output bias: attention weights [n, heads * t]
-    /// (softmax over each head's t tokens) and each (head, token) value through the output projection
-    /// [heads * t, 256]; their product plus the output bias is the attention's output.
+    /// The two factors of image-to-token attention without its output bias: attention weights [n, t * heads]
+    /// (token-major, so the 8 heads sit in the lanes of one vector; softmax over each head's t tokens) and each
+    /// (token, head) value through the output projection [t * heads, 256]; their product plus the output bias
+    /// is the attention's output.
     /// `queries`: the image [n, 256] with positional encoding, or (`projected`) the projected queries
     /// [n, internalDim]. `keys` [t, 256] (tokens with positional encoding), `values` [t, 256].
     func imageToTokenWeights(queries: Tensor, projected: Bool, keys: Tensor, values: Tensor) -> (weights: Tensor, values: Tensor) {
@@ -99,7 +116,7 @@ extension SAMAttention {
         var constant = [Float](repeating: 0, count: columns)
         for h in 0..<heads {
             for j in 0..<t {
-                let column = h * t + j
+                let column = j * heads + h
                 for d in 0..<headDim {
                     let channel = h * headDim + d
                     let s = kp.data[j * internalDim + channel] * scale
@@ -112,12 +129,12 @@ extension SAMAttention {
                 }
             }
         }
-        // Each (head, token) value through the output projection: [heads * t, 256].
+        // Each (token, head) value through the output projection: [t * heads, 256].
         let outputs = out.weight.shape[0]
         var projectedValues = Tensor.uninitialized([columns, outputs])
         for h in 0..<heads {
             for j in 0..<t {
-                let row = (h * t + j) * outputs
+                let row = (j * heads + h) * outputs
                 for o in 0..<outputs {
                     var sum: Float = 0
                     for d in 0..<headDim {
@@ -134,7 +151,7 @@ extension SAMAttention {
                 GEMM.multiply(x.baseAddress!, f.baseAddress!, into: s.baseAddress!, m: n, n: columns, k: width, beta: 1)
             } }
         }
-        Softmax.rows(&scores.data, width: t)  // each (image token, head) group of t
+        Softmax.interleaved8(&scores.data, length: t)  // each image token's 8 heads, over t tokens each
         return (scores, projectedValues)
     }
 }

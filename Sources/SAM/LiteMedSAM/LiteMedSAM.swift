@@ -21,6 +21,10 @@ public final class LiteMedSAM: @unchecked Sendable {
     /// The image embedding [64, 64, 256] of a preprocessed 256x256x3 image (channels-last).
     public func encode(_ image: Tensor, timer: StageTimer? = nil) -> Tensor { encoder(image, timer: timer) }
 
+    /// Several images at once: with two or more threads, each thread encodes whole images alone (higher
+    /// throughput than splitting every kernel of one image; the same embeddings).
+    public func encode(_ images: [Tensor]) -> [Tensor] { ParallelLoop.jobs(count: images.count) { encoder(images[$0]) } }
+
     /// Low-resolution logits [256, 256] and predicted IoU for one prompt against an embedding.
     /// `multimask`: the three multimask outputs instead of the single one.
     public func decode(embedding: Tensor, prompt: ModelPrompt, multimask: Bool = false) -> (logits: [Tensor], iou: [Float]) {
@@ -42,7 +46,9 @@ public final class LiteMedSAM: @unchecked Sendable {
             ? timer.measure("decoder image cache") {
                 DecoderImageCache(embedding: embedding, noMaskDense: promptEncoder.noMaskDense, weights: decoder.shared)
             } : nil
-        return prompts.map { prompt in
+        // Prompts run side by side, one per thread (their small token-side kernels do not split well).
+        return ParallelLoop.jobs(count: prompts.count) { index in
+            let prompt = prompts[index]
             let (sparse, dense) = promptEncoder(prompt)
             if let cache, prompt.mask == nil {
                 let (masks, iou) = decoder.decodeShared(sparse: sparse, cache: cache, outputs: outputs, timer: timer)

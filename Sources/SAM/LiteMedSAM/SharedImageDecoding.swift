@@ -32,12 +32,12 @@ extension MaskDecoder {
                 queries: image1.secondQueries, projected: true, keys: add(queries, tokens), values: queries)
             return (queries, weights, values)
         }
-        let (keys2, keys2WithPosition, upscaled) = timer.measure("decoder image update 2") {
-            secondImageUpdate(cache, image1, weights1: weights1, values1: values1, weights2: weights2, values2: values2)
+        let (keys2, finalScores, upscaled) = timer.measure("decoder image update 2") {
+            secondImageUpdate(cache, image1, weights1: weights1, values1: values1, weights2: weights2, values2: values2,
+                              finalQueries: finalQueries(queries: queries2, tokens: tokens, outputs: outputs))
         }
         return timer.measure("decoder final attention, masks") {
-            finish(queries: queries2, tokens: tokens, keys: keys2, keysWithPosition: keys2WithPosition, upscaled: upscaled,
-                   outputs: outputs)
+            finish(queries: queries2, tokens: tokens, keys: keys2, finalScores: finalScores, upscaled: upscaled, outputs: outputs)
         }
     }
 
@@ -53,7 +53,7 @@ extension MaskDecoder {
     }
 
     /// Rows per tile of the fused image updates: each tile's low-rank product stays in the cache while it is used.
-    static let tileRows = 64
+    static let tileRows = 128
 
     /// The image after block 1 and what block 2 reads of it.
     struct FirstImageUpdate {
@@ -118,25 +118,27 @@ extension MaskDecoder {
     }
 
     /// After block 2's image-to-token attention (P2 [n, 8t], W2 [8t, 256]): keys2 = norm4(keys1 + b_o2 + P2 W2),
-    /// keys2 + pe, and the first upscaling step (transposed conv, LayerNorm2d, GELU) [1, 128, 128, 64] from the
-    /// cached basis and both low-rank updates (P1 W1 upscaleWeight and P2 W2 diag(gamma2) U), tile by tile.
+    /// the final attention's scores (`finalQueries` [f, 256] against keys2 + pe) [f, n], and the first upscaling
+    /// step (transposed conv, LayerNorm2d, GELU) [1, 128, 128, 64] from the cached basis and both low-rank updates
+    /// (P1 W1 upscaleWeight and P2 W2 diag(gamma2) U), tile by tile.
     func secondImageUpdate(_ cache: DecoderImageCache, _ image1: FirstImageUpdate, weights1: Tensor, values1: Tensor,
-                           weights2: Tensor, values2: Tensor) -> (Tensor, Tensor, Tensor) {
+                           weights2: Tensor, values2: Tensor, finalQueries: Tensor) -> (Tensor, Tensor, Tensor) {
         let n = image1.keys.shape[0], side = 64, channels = upscale1Bias.count
         precondition(channels == 64 && n == side * side)
         let (rank1, rank2, width) = (weights1.shape[1], weights2.shape[1], 768)
         let right1 = Self.rightFactor(values1, times: shared.upscaleWeight, keepW: false)  // [rank1, 256]
         let right2 = Self.rightFactor(values2, times: shared.secondUpscale)  // [rank2, 512]
-        var keys = Tensor.uninitialized([n, 256]), keysPE = Tensor.uninitialized([n, 256])
+        let finalRows = finalQueries.shape[0]
+        var keys = Tensor.uninitialized([n, 256]), scores = Tensor.uninitialized([finalRows, n])
         var upscaled = Tensor.uninitialized([1, 2 * side, 2 * side, channels])
         let norm = blocks[1].norm4, epsilon = norm.epsilon, pixelEpsilon = upscaleNorm.epsilon
         let vectors = Tensor(shape: [6, 256], data: shared.secondOutputBias + shared.normSums[384...] + shared.secondUpscaleSums
                              + shared.upscaleConstant + shared.upscaleBias + upscaleNorm.weight.data + upscaleNorm.bias.data
                              + [Float](repeating: 0, count: 128))
         let inputs = [image1.keys, cache.upscaleBasis, norm.weight, norm.bias, positional, vectors, image1.statistics,
-                      weights1, right1, weights2, right2]
+                      weights1, right1, weights2, right2, finalQueries]
         withPointers(inputs) { p in
-            withMutablePointers(&keys, &keysPE, &upscaled) { k, kp, up in
+            withMutablePointers(&keys, &scores, &upscaled) { k, sc, up in
                 let tiles = (n + Self.tileRows - 1) / Self.tileRows
                 ParallelLoop.forRanges(count: tiles) { range in
                     let (k1, basis, gamma, beta, pe, st) = (p[0].pointer, p[1].pointer, p[2].pointer, p[3].pointer, p[4].pointer,
@@ -144,9 +146,10 @@ extension MaskDecoder {
                     let v = p[5].pointer
                     let (bias, a, e, constant, convBias) = (v, v + 256, v + 512, v + 768, v + 1024)
                     let (pixelWeight, pixelBias) = (v + 1280, v + 1344)
-                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Self.tileRows * width + 512)
+                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Self.tileRows * (width + 256) + 512)
                     defer { buffer.deallocate() }
-                    let (z, conv) = (buffer + Self.tileRows * width, buffer + Self.tileRows * width + 256)
+                    let withPosition = buffer + Self.tileRows * width  // the tile's keys2 + pe, for the final scores
+                    let (z, conv) = (withPosition + Self.tileRows * 256, withPosition + Self.tileRows * 256 + 256)
                     for tile in range {
                         let rows = (tile * Self.tileRows)..<min(n, (tile + 1) * Self.tileRows)
                         GEMM.multiply(p[9].pointer + rows.lowerBound * rank2, p[10].pointer, into: buffer, m: rows.count, n: 512,
@@ -161,7 +164,7 @@ extension MaskDecoder {
                             for c in stride(from: 0, to: 256, by: 8) {
                                 let value = (load8(z + c) - m) * s * load8(gamma + c) + load8(beta + c)
                                 store8(value, k.pointer + r * 256 + c)
-                                store8(value + load8(pe + r * 256 + c), kp.pointer + r * 256 + c)
+                                store8(value + load8(pe + r * 256 + c), withPosition + (r - rows.lowerBound) * 256 + c)
                             }
                             let (m1, s1) = (V8(repeating: st[2 * r]), V8(repeating: st[2 * r + 1]))
                             for j in stride(from: 0, to: 256, by: 8) {
@@ -177,11 +180,13 @@ extension MaskDecoder {
                                 Elementwise.geluRange(target, 0..<64)
                             }
                         }
+                        GEMM.multiply(p[11].pointer, withPosition, into: sc.pointer + rows.lowerBound, m: finalRows, n: rows.count,
+                                      k: 256, transposeB: true, ldc: n, parallel: false)
                     }
                 }
             }
         }
-        return (keys, keysPE, upscaled)
+        return (keys, scores, upscaled)
     }
 
     /// Mean and 1 / sqrt(biased variance + epsilon) of `count` values (a multiple of 8; two passes, as torch).

@@ -33,7 +33,10 @@ public enum Attention {
                             UncheckedPointer(UnsafeMutablePointer(mutating: v)))
         let op = UncheckedPointer(out)
         let bp = bias.map { UncheckedPointer(UnsafeMutablePointer(mutating: $0)) }
-        let keys = AttentionBlocks.roundUp(lk, 8), values = AttentionBlocks.roundUp(valueDim, 16)
+        // Rows of K^T and of the scores are `keys` long: lk rounded up to 8, plus 8 more when that is a multiple of
+        // 4 KB, where the transposing stores and loads 4 KB apart would falsely alias (4096 keys in SAM's decoder).
+        let rounded = AttentionBlocks.roundUp(lk, 8), values = AttentionBlocks.roundUp(valueDim, 16)
+        let keys = rounded % 1024 == 0 ? rounded + 8 : rounded
         // One pair's query rows split over the threads when there are fewer pairs than threads (SAM's decoder).
         let rowParts = pairs >= ParallelLoop.threads ? 1 : max(1, min(ParallelLoop.threads, lq / 64))
         ParallelLoop.forRanges(count: pairs * rowParts, minimumChunk: 1) { range in

@@ -16,9 +16,10 @@ public enum GEMM {
         _ = singleThreadedBLAS
         if parallel { FlopCounter.add(2 * m * n * k) }  // fused kernels count their own work
         let (lda, ldb, ldc) = (lda ?? (transposeA ? m : k), ldb ?? (transposeB ? k : n), ldc ?? n)
-        let rowParts = parallel && !transposeA && m >= 64 && m * n * k >= 1 << 21 ? min(ParallelLoop.threads, m / 32) : 1
+        let split = parallel && !ParallelLoop.isSerial
+        let rowParts = split && !transposeA && m >= 64 && m * n * k >= 1 << 21 ? min(ParallelLoop.threads, m / 32) : 1
         // Few rows but many columns (SAM's tokens against the image): split the columns instead.
-        let columnParts = parallel && rowParts <= 1 && n >= 256 && m * n * k >= 1 << 21 ? min(ParallelLoop.threads, n / 128) : 1
+        let columnParts = split && rowParts <= 1 && n >= 256 && m * n * k >= 1 << 21 ? min(ParallelLoop.threads, n / 128) : 1
         if rowParts <= 1 && columnParts <= 1 {
             cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

@@ -71,6 +71,32 @@ public enum Softmax {
         }
     }
 
+    /// Softmax within interleaved groups: each row of 8 * length values holds 8 groups, value i of group g at
+    /// i * 8 + g (SAM's image-to-token weights, token-major with the 8 heads in the lanes), so the whole row is
+    /// lane-wise vector work.
+    public static func interleaved8(_ values: inout [Float], length: Int) {
+        let width = 8 * length, rows = values.count / width
+        precondition(rows * width == values.count && length > 0)
+        values.withUnsafeMutableBufferPointer { buffer in
+            let p = UncheckedPointer(buffer.baseAddress!)
+            ParallelLoop.forRanges(count: rows, minimumChunk: 512) { range in
+                for r in range {
+                    let row = p.pointer + r * width
+                    var top = Convolution.load(row)
+                    for i in 1..<length { let v = Convolution.load(row + 8 * i); top = top.replacing(with: v, where: v .> top) }
+                    var sum = SIMD8<Float>()
+                    for i in 0..<length {
+                        let e = Elementwise.exp(Convolution.load(row + 8 * i) - top)
+                        Convolution.store(e, row + 8 * i)
+                        sum += e
+                    }
+                    let scale = 1 / sum
+                    for i in 0..<length { Convolution.store(Convolution.load(row + 8 * i) * scale, row + 8 * i) }
+                }
+            }
+        }
+    }
+
     /// One row in place: the maximum, exp(x - max) with a vector running sum (one horizontal sum per row), the
     /// scaling; the last partial 8 lanes go through the same vector exp.
     @inline(__always)
