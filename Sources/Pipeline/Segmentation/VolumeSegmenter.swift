@@ -70,18 +70,33 @@ public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
         }
         var cache: [Int: Model.Embedding] = [:]
         let revisited = Set(schedule.ascending).intersection(schedule.descending)
+        let visits = schedule.ascending.map { ($0, SliceSchedule.Sweep.ascending) }
+            + schedule.descending.map { ($0, SliceSchedule.Sweep.descending) }
+        // An encoder run also encodes, side by side, the next visit's slice that needs one of its own.
+        var ahead: (slice: Int, embedding: Model.Embedding)?
         var done = 0
-        func visit(_ k: Int, _ sweep: SliceSchedule.Sweep) {
+        func prepared(_ k: Int) -> PreparedSlice {
             let slice = volume.slice(k)
-            let frame = PreparedSlice(ImageSlice(width: slice.width, height: slice.height, pixels: slice.pixels.map { $0 * 255 }))
+            return PreparedSlice(ImageSlice(width: slice.width, height: slice.height, pixels: slice.pixels.map { $0 * 255 }))
+        }
+        func visit(_ position: Int) {
+            let (k, sweep) = visits[position]
+            let frame = prepared(k)
             let embedding: Model.Embedding
             if let kept = cache.removeValue(forKey: k) {
                 embedding = kept
+            } else if let early = ahead, early.slice == k {
+                embedding = early.embedding
+                ahead = nil
             } else {
+                let next = visits[(position + 1)...].first { $0.1 == .ascending || !schedule.cached.contains($0.0) }
+                let batch = [k] + (next.map { $0.0 == k ? [] : [$0.0] } ?? [])
                 let t0 = Date()
-                embedding = model.encode(frame)
+                let embeddings = model.encode([frame] + batch.dropFirst().map(prepared))
                 run.result.encodeSeconds += Date().timeIntervalSince(t0)
-                done += 1
+                embedding = embeddings[0]
+                if batch.count > 1 { ahead = (batch[1], embeddings[1]) }
+                done += batch.count
                 progress(SegmentationProgress(encoded: done, planned: schedule.encodeCount))
             }
             if sweep == .ascending && schedule.cached.contains(k) { cache[k] = embedding }
@@ -93,8 +108,7 @@ public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
             run.absorb(slice: k, jobs: jobs, logits: logits.map { frame.upsample($0).pixels })
             if !keepsLogits && (sweep == .descending || !revisited.contains(k)) { run.result.logits[k] = nil }
         }
-        for k in schedule.ascending { visit(k, .ascending) }
-        for k in schedule.descending { visit(k, .descending) }
+        for position in visits.indices { visit(position) }
         run.result.encodedSlices = done
         run.result.distinctSlices = schedule.sliceCount
         run.result.totalSeconds = Date().timeIntervalSince(start)
