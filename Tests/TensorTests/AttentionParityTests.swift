@@ -82,4 +82,38 @@ import Testing
             }
         }
     }
+
+    /// Keys and values stored as the kernels read them (SAM's cached image: K transposed per head with padded
+    /// rows, V head-major), against the naive attention; padding columns hold junk that must not matter.
+    @Test(arguments: [[8, 7, 4096, 16, 16], [2, 5, 300, 12, 32], [3, 1, 13, 8, 16]])
+    func cachedLayoutAttentionMatchesNaive(setting: [Int]) {
+        let (heads, lq, lk, kd, d) = (setting[0], setting[1], setting[2], setting[3], setting[4])
+        var g = KernelParityTests.Generator(state: UInt64(lq * 77 + lk))
+        func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -2...2, using: &g) } }
+        let q = random(lq * heads * kd), stride = Attention.keyStride(for: lk)
+        let kT = random(heads * kd * stride)  // [heads, kd, stride]; columns past lk stay random
+        let v = random(heads * lk * d)  // [heads, lk, d]
+        let kRows = (0..<heads).map { h in (0..<lk).flatMap { j in (0..<kd).map { kT[(h * kd + $0) * stride + j] } } }
+        var out = [Float](repeating: .nan, count: lq * heads * d)
+        let scale = 1 / Float(kd).squareRoot()
+        q.withUnsafeBufferPointer { qp in kT.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+            out.withUnsafeMutableBufferPointer { o in
+                Attention.forward(q: qp.baseAddress!, qLayout: .init(groupStride: 0, headOffset: kd, rowStride: heads * kd),
+                                  kT: kp.baseAddress!, kTHeadOffset: kd * stride, v: vp.baseAddress!, vHeadOffset: lk * d,
+                                  out: o.baseAddress!, outLayout: .init(groupStride: 0, headOffset: d, rowStride: heads * d),
+                                  heads: heads, lq: lq, lk: lk, keyDim: kd, valueDim: d, scale: scale)
+            }
+        } } }
+        var worst: Float = 0
+        for h in 0..<heads {
+            let queries = (0..<lq).flatMap { t in (0..<kd).map { q[(t * heads + h) * kd + $0] } }
+            let values = Array(v[(h * lk * d)..<((h + 1) * lk * d)])
+            let expected = NaiveKernels.attention(q: queries, k: kRows[h], v: values, lq: lq, lk: lk, d: kd, dv: d,
+                                                  scale: scale, bias: nil)
+            for t in 0..<lq {
+                for c in 0..<d { worst = max(worst, abs(out[(t * heads + h) * d + c] - expected[t * d + c])) }
+            }
+        }
+        #expect(worst < 1e-5)
+    }
 }

@@ -86,3 +86,34 @@ extension KernelParityTests {
         }
     }
 }
+
+extension KernelParityTests {
+    /// Row and column remainders (m not a multiple of 6; last strips of 8, 3 and 13 columns), strides wider than
+    /// the operands, overwrite and accumulate.
+    @Test(arguments: [(128, 640, 56), (13, 24, 7), (5, 8, 64), (6, 16, 1), (31, 19, 5), (7, 13, 3), (30, 45, 20)])
+    func smallGEMMMatchesTheDefinition(m: Int, n: Int, k: Int) {
+        var g = Generator(state: UInt64(m * 31 + n + k))
+        let (lda, ldb, ldc) = (k + 3, n + 8, n + 5)
+        let a = Self.random([m * lda], &g).data, b = Self.random([k * ldb], &g).data, start = Self.random([m * ldc], &g).data
+        for accumulate in [false, true] {
+            var c = start
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                SmallGEMM.multiply(ap.baseAddress!, lda: lda, bp.baseAddress!, ldb: ldb, into: cp.baseAddress!, ldc: ldc,
+                                   m: m, n: n, k: k, accumulate: accumulate)
+            } } }
+            var worst: Float = 0
+            for i in 0..<m {
+                for j in 0..<ldc {
+                    var expected = start[i * ldc + j]
+                    if j < n {
+                        var sum: Float = 0
+                        for p in 0..<k { sum += a[i * lda + p] * b[p * ldb + j] }
+                        expected = (accumulate ? expected : 0) + sum
+                    }
+                    worst = max(worst, abs(c[i * ldc + j] - expected))
+                }
+            }
+            #expect(worst < 1e-4, "accumulate \(accumulate)")
+        }
+    }
+}

@@ -70,19 +70,20 @@ extension SAMAttention {
         return out(Tensor(shape: [t, internalDim], data: attended))
     }
 
-    /// Tokens [t, 256] (with positional encoding) attend to image keys and values that are already projected,
-    /// head-major [heads, n, headDim] each -> [t, 256].
+    /// Tokens [t, 256] (with positional encoding) attend to image keys and values that are already projected:
+    /// keys transposed per head [heads, headDim, Attention.keyStride(for: n)], values head-major
+    /// [heads, n, headDim] -> [t, 256].
     func tokensToProjectedImage(queries: Tensor, keys: Tensor, values: Tensor) -> Tensor {
-        let t = queries.shape[0], n = keys.shape[1]
+        let t = queries.shape[0], n = values.shape[1]
+        precondition(keys.shape == [heads, headDim, Attention.keyStride(for: n)], "transposed keys")
         let qp = q(queries)
         var attended = Tensor.uninitialized([t, internalDim])
         let tokenLayout = Attention.Layout(groupStride: 0, headOffset: headDim, rowStride: internalDim)
-        let imageLayout = Attention.Layout(groupStride: 0, headOffset: n * headDim, rowStride: headDim)
         qp.data.withUnsafeBufferPointer { a in keys.data.withUnsafeBufferPointer { b in values.data.withUnsafeBufferPointer { c in
             attended.data.withUnsafeMutableBufferPointer { o in
-                Attention.forward(q: a.baseAddress!, qLayout: tokenLayout, k: b.baseAddress!, kLayout: imageLayout,
-                                  v: c.baseAddress!, vLayout: imageLayout, out: o.baseAddress!, outLayout: tokenLayout,
-                                  groups: 1, heads: heads, lq: t, lk: n, keyDim: headDim, valueDim: headDim, scale: scale)
+                Attention.forward(q: a.baseAddress!, qLayout: tokenLayout, kT: b.baseAddress!, kTHeadOffset: keys.shape[2] * headDim,
+                                  v: c.baseAddress!, vHeadOffset: n * headDim, out: o.baseAddress!, outLayout: tokenLayout,
+                                  heads: heads, lq: t, lk: n, keyDim: headDim, valueDim: headDim, scale: scale)
             }
         } } }
         return out(attended)

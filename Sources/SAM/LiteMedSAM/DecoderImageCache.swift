@@ -103,8 +103,9 @@ struct SharedImageWeights {
 struct DecoderImageCache {
     /// X = embedding + no-mask dense embedding, [4096, 256].
     let image: Tensor
-    /// Block 1's projected keys and values (token-to-image), head-major [8, 4096, 16] (each head's rows
-    /// contiguous for the attention's per-head passes), and queries (image-to-token) [4096, 128].
+    /// Block 1's projected keys and values (token-to-image) as the cached attention reads them (keys
+    /// [8, 16, keyStride] by transposedHeads, values [8, 4096, 16] by headMajor), and queries (image-to-token)
+    /// [4096, 128].
     let firstKeys: Tensor, firstValues: Tensor, firstQueries: Tensor
     /// Block 2's projection basis [4096, 384] and the upscaling basis [4096, 256] (see SharedImageDecoding).
     let secondBasis: Tensor, upscaleBasis: Tensor
@@ -120,8 +121,16 @@ struct DecoderImageCache {
                 }
             }
         } }
-        (firstKeys, firstValues, firstQueries) = (Self.headMajor(products[0]), Self.headMajor(products[1]), products[2])
+        (firstKeys, firstValues, firstQueries) = (Self.transposedHeads(products[0]), Self.headMajor(products[1]), products[2])
         (secondBasis, upscaleBasis) = (products[3], products[4])
+    }
+
+    /// [n, 8 * 16] -> [8, 16, Attention.keyStride(for: n)], the padding columns zero.
+    static func transposedHeads(_ x: Tensor) -> Tensor {
+        let n = x.shape[0], stride = Attention.keyStride(for: n)
+        var out = Tensor(shape: [8, 16, stride], data: [Float](repeating: 0, count: 128 * stride))
+        for r in 0..<n { for c in 0..<128 { out.data[c * stride + r] = x.data[r * 128 + c] } }
+        return out
     }
 
     /// [n, 8 * 16] -> [8, n, 16].

@@ -59,8 +59,8 @@ extension MaskDecoder {
     struct FirstImageUpdate {
         /// keys1 = norm4(X + b_o1 + P W) [n, 256], and per row (mean, 1 / std) of its pre-norm values.
         let keys: Tensor, statistics: Tensor
-        /// Block 2's projected keys and values (token-to-image), head-major [8, n, 16], and queries
-        /// (image-to-token) [n, 128].
+        /// Block 2's projected keys and values (token-to-image) in the cached attention's layout (keys
+        /// [8, 16, keyStride], values [8, n, 16]), and queries (image-to-token) [n, 128].
         let secondKeys: Tensor, secondValues: Tensor, secondQueries: Tensor
     }
 
@@ -70,7 +70,9 @@ extension MaskDecoder {
         let n = cache.image.shape[0], rank = weights.shape[1], width = 640
         let right = Self.rightFactor(values, times: shared.secondBasisWeight)
         var keys = Tensor.uninitialized([n, 256]), statistics = Tensor.uninitialized([n, 2])
-        var secondKeys = Tensor.uninitialized([8, n, 16]), secondValues = Tensor.uninitialized([8, n, 16])
+        let keyStride = Attention.keyStride(for: n)
+        var secondKeys = Tensor.uninitialized([8, 16, keyStride]), secondValues = Tensor.uninitialized([8, n, 16])
+        for c in 0..<128 { for r in n..<keyStride { secondKeys.data[c * keyStride + r] = 0 } }
         var secondQueries = Tensor.uninitialized([n, 128])
         let norm = blocks[0].norm4, epsilon = norm.epsilon
         let vectors = Tensor(shape: [640], data: shared.firstOutputBias + shared.normSums[0..<384])
@@ -86,8 +88,8 @@ extension MaskDecoder {
                     let z = buffer + Self.tileRows * width
                     for tile in range {
                         let rows = (tile * Self.tileRows)..<min(n, (tile + 1) * Self.tileRows)
-                        GEMM.multiply(p[6].pointer + rows.lowerBound * rank, p[7].pointer, into: buffer, m: rows.count, n: width,
-                                      k: rank, parallel: false)
+                        SmallGEMM.multiply(p[6].pointer + rows.lowerBound * rank, lda: rank, p[7].pointer, ldb: width, into: buffer,
+                                           ldc: width, m: rows.count, n: width, k: rank, accumulate: false)
                         for r in rows {
                             let u = buffer + (r - rows.lowerBound) * width
                             for c in stride(from: 0, to: 256, by: 8) { store8(load8(x + r * 256 + c) + load8(bias + c) + load8(u + c), z + c) }
@@ -103,7 +105,7 @@ extension MaskDecoder {
                                     + load8(offset + r * 384 + j)
                                 let column = j % 128
                                 switch j / 128 {
-                                case 0: store8(value, k2.pointer + (column / 16 * n + r) * 16 + column % 16)
+                                case 0: for lane in 0..<8 { k2.pointer[(column + lane) * keyStride + r] = value[lane] }
                                 case 1: store8(value, v2.pointer + (column / 16 * n + r) * 16 + column % 16)
                                 default: store8(value, q2.pointer + r * 128 + column)
                                 }
@@ -152,10 +154,10 @@ extension MaskDecoder {
                     let (z, conv) = (withPosition + Self.tileRows * 256, withPosition + Self.tileRows * 256 + 256)
                     for tile in range {
                         let rows = (tile * Self.tileRows)..<min(n, (tile + 1) * Self.tileRows)
-                        GEMM.multiply(p[9].pointer + rows.lowerBound * rank2, p[10].pointer, into: buffer, m: rows.count, n: 512,
-                                      k: rank2, ldc: width, parallel: false)
-                        GEMM.multiply(p[7].pointer + rows.lowerBound * rank1, p[8].pointer, into: buffer + 512, m: rows.count,
-                                      n: 256, k: rank1, ldc: width, parallel: false)
+                        SmallGEMM.multiply(p[9].pointer + rows.lowerBound * rank2, lda: rank2, p[10].pointer, ldb: 512, into: buffer,
+                                           ldc: width, m: rows.count, n: 512, k: rank2, accumulate: false)
+                        SmallGEMM.multiply(p[7].pointer + rows.lowerBound * rank1, lda: rank1, p[8].pointer, ldb: 256,
+                                           into: buffer + 512, ldc: width, m: rows.count, n: 256, k: rank1, accumulate: false)
                         for r in rows {
                             let u = buffer + (r - rows.lowerBound) * width
                             for c in stride(from: 0, to: 256, by: 8) { store8(load8(k1 + r * 256 + c) + load8(bias + c) + load8(u + c), z + c) }

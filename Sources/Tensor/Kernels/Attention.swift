@@ -22,6 +22,13 @@ public enum Attention {
         }
     }
 
+    /// The row length of K^T and of the scores for lk keys: lk rounded up to 8, plus 8 more when that is a
+    /// multiple of 4 KB, where stores and loads 4 KB apart would falsely alias (4096 keys in SAM's decoder).
+    public static func keyStride(for lk: Int) -> Int {
+        let rounded = AttentionBlocks.roundUp(lk, 8)
+        return rounded % 1024 == 0 ? rounded + 8 : rounded
+    }
+
     /// Runs attention for `groups` x `heads` pairs. `bias` (optional) is [heads, lq, lk], shared by all groups.
     public static func forward(q: UnsafePointer<Float>, qLayout: Layout, k: UnsafePointer<Float>, kLayout: Layout,
                                v: UnsafePointer<Float>, vLayout: Layout, out: UnsafeMutablePointer<Float>, outLayout: Layout,
@@ -33,10 +40,8 @@ public enum Attention {
                             UncheckedPointer(UnsafeMutablePointer(mutating: v)))
         let op = UncheckedPointer(out)
         let bp = bias.map { UncheckedPointer(UnsafeMutablePointer(mutating: $0)) }
-        // Rows of K^T and of the scores are `keys` long: lk rounded up to 8, plus 8 more when that is a multiple of
-        // 4 KB, where the transposing stores and loads 4 KB apart would falsely alias (4096 keys in SAM's decoder).
-        let rounded = AttentionBlocks.roundUp(lk, 8), values = AttentionBlocks.roundUp(valueDim, 16)
-        let keys = rounded % 1024 == 0 ? rounded + 8 : rounded
+        // Rows of K^T and of the scores are keyStride(for: lk) long.
+        let keys = keyStride(for: lk), values = AttentionBlocks.roundUp(valueDim, 16)
         // One pair's query rows split over the threads when there are fewer pairs than threads (SAM's decoder).
         let rowParts = pairs >= ParallelLoop.threads ? 1 : max(1, min(ParallelLoop.threads, lq / 64))
         ParallelLoop.forRanges(count: pairs * rowParts, minimumChunk: 1) { range in
@@ -61,6 +66,34 @@ public enum Attention {
                     bias: bp.map { $0.pointer + (h * lq + rows.lowerBound) * lk },
                     out: op.pointer + g * outLayout.groupStride + h * outLayout.headOffset + rows.lowerBound * outLayout.rowStride,
                     outRowStride: outLayout.rowStride, valueDim: valueDim)
+            }
+        }
+    }
+
+    /// Attention against keys and values already laid out as the kernels read them, so nothing is copied per
+    /// call (SAM's decoder: a few tokens against the 4096 cached image rows, for every prompt). Per head h: K
+    /// transposed at kT + h * kTHeadOffset, [keyDim, keyStride(for: lk)] (columns past lk are read but unused;
+    /// keep them finite), and V at v + h * vHeadOffset, [lk, valueDim] with valueDim a multiple of 16.
+    public static func forward(q: UnsafePointer<Float>, qLayout: Layout, kT: UnsafePointer<Float>, kTHeadOffset: Int,
+                               v: UnsafePointer<Float>, vHeadOffset: Int, out: UnsafeMutablePointer<Float>,
+                               outLayout: Layout, heads: Int, lq: Int, lk: Int, keyDim: Int, valueDim: Int, scale: Float) {
+        precondition(valueDim % 16 == 0, "cached attention needs a multiple of 16 value columns")
+        let keyStride = keyStride(for: lk)
+        FlopCounter.add(2 * heads * lq * lk * (keyDim + valueDim))
+        let (qp, kp, vp) = (UncheckedPointer(UnsafeMutablePointer(mutating: q)), UncheckedPointer(UnsafeMutablePointer(mutating: kT)),
+                            UncheckedPointer(UnsafeMutablePointer(mutating: v)))
+        let op = UncheckedPointer(out)
+        ParallelLoop.forRanges(count: heads, minimumChunk: 1) { range in
+            var scratch = AttentionBlocks.Scratch(lq: lq, lk: lk, keys: keyStride, keyDim: keyDim, values: valueDim,
+                                                  owned: false)
+            defer { scratch.deallocate() }
+            for h in range {
+                scratch.kT = kp.pointer + h * kTHeadOffset
+                scratch.v = vp.pointer + h * vHeadOffset
+                AttentionBlocks.attend(q: qp.pointer + h * qLayout.headOffset, qRowStride: qLayout.rowStride, scratch: scratch,
+                                       rows: lq, lk: lk, keys: keyStride, keyDim: keyDim, values: valueDim, scale: scale,
+                                       bias: nil, out: op.pointer + h * outLayout.headOffset, outRowStride: outLayout.rowStride,
+                                       valueDim: valueDim)
             }
         }
     }

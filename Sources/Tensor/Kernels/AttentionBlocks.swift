@@ -6,26 +6,33 @@ enum AttentionBlocks {
 
     static func roundUp(_ n: Int, _ multiple: Int) -> Int { (n + multiple - 1) / multiple * multiple }
 
-    /// Per-thread buffers: K transposed [keyDim, keys] and V [lk, values], zero-padded; scores [lq, keys];
-    /// one block of scaled queries [4, keyDim] and one of output rows [6, values].
+    /// Per-thread buffers: K transposed [keyDim, keys] and V [lk, values], zero-padded (or the caller's matrices
+    /// already in that form, `owned` false); scores [lq, keys]; one block of scaled queries [4, keyDim] and one
+    /// of output rows [6, values].
     struct Scratch {
-        let kT: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+        var kT: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
         let scores: UnsafeMutablePointer<Float>, queries: UnsafeMutablePointer<Float>, block: UnsafeMutablePointer<Float>
-        let keys: Int, values: Int
+        let keys: Int, values: Int, owned: Bool
 
-        init(lq: Int, lk: Int, keys: Int, keyDim: Int, values: Int) {
+        init(lq: Int, lk: Int, keys: Int, keyDim: Int, values: Int, owned: Bool = true) {
             self.keys = keys
             self.values = values
-            kT = .allocate(capacity: keyDim * keys)
-            kT.initialize(repeating: 0, count: keyDim * keys)
-            v = .allocate(capacity: lk * values)
-            v.initialize(repeating: 0, count: lk * values)
+            self.owned = owned
+            kT = owned ? .allocate(capacity: keyDim * keys) : UnsafeMutablePointer(bitPattern: 16)!
+            v = owned ? .allocate(capacity: lk * values) : UnsafeMutablePointer(bitPattern: 16)!
+            if owned {
+                kT.initialize(repeating: 0, count: keyDim * keys)
+                v.initialize(repeating: 0, count: lk * values)
+            }
             scores = .allocate(capacity: lq * keys)
             queries = .allocate(capacity: 4 * keyDim)
             block = .allocate(capacity: 6 * values)
         }
 
-        func deallocate() { kT.deallocate(); v.deallocate(); scores.deallocate(); queries.deallocate(); block.deallocate() }
+        func deallocate() {
+            if owned { kT.deallocate(); v.deallocate() }
+            scores.deallocate(); queries.deallocate(); block.deallocate()
+        }
 
         /// Copies one pair's K (transposed) and V; the padding stays zero.
         func load(k: UnsafePointer<Float>, kRowStride: Int, v source: UnsafePointer<Float>, vRowStride: Int, lk: Int,

@@ -182,7 +182,7 @@ public enum Convolution {
     }
 
     /// Transposed convolution with kernel 2 and stride 2 (SAM's upscaling): `x` [N, H, W, Cin], `weight` from
-    /// transposed2x2Weight, `bias` [Cout] -> [N, 2H, 2W, Cout]. Output row 2y + ky is one sgemm of input row y
+    /// transposed2x2Weight, `bias` [Cout] -> [N, 2H, 2W, Cout]. Output row 2y + ky is one SmallGEMM product of input row y
     /// straight into place (the taps kx = 0, 1 of a pixel are neighbours in it); `rowEpilogue(row, pixels)` then
     /// runs on that row while it is in the cache.
     public static func transposed2x2(_ x: Tensor, weight: Tensor, bias: Tensor,
@@ -222,8 +222,8 @@ public enum Convolution {
                     let image = row / (2 * h), y = (row % (2 * h)) / 2, ky = row % 2
                     let target = scratch ?? output!.pointer + row * rowLength
                     for pixel in 0..<(2 * w) { (target + pixel * cout).update(from: b.pointer, count: cout) }
-                    GEMM.multiply(input.pointer + (image * h + y) * w * cin, taps.pointer + ky * 2 * cout, into: target,
-                                  m: w, n: 2 * cout, k: cin, beta: 1, ldb: 4 * cout, ldc: 2 * cout, parallel: false)
+                    SmallGEMM.multiply(input.pointer + (image * h + y) * w * cin, lda: cin, taps.pointer + ky * 2 * cout,
+                                       ldb: 4 * cout, into: target, ldc: 2 * cout, m: w, n: 2 * cout, k: cin, accumulate: true)
                     consume(row, target, 2 * w)
                 }
             }
