@@ -76,7 +76,7 @@ import Testing
 }
 
 extension ConvolutionParityTests {
-    @Test(arguments: [(9, 16, 8, 32), (20, 7, 16, 64), (1, 5, 8, 32)])
+    @Test(arguments: [(9, 16, 8, 32), (20, 7, 16, 64), (1, 5, 8, 32), (41, 6, 8, 32)])
     func fusedInvertedResidualMatchesTheComposition(h: Int, w: Int, c: Int, hidden: Int) {
         var g = G(state: UInt64(h * 31 + w))
         let x = Self.random([h, w, c], &g)

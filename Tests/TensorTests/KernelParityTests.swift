@@ -117,3 +117,30 @@ extension KernelParityTests {
         }
     }
 }
+
+extension KernelParityTests {
+    /// The fused window gather (with LayerNorm) and scatter (with residual) against padding, partitioning and
+    /// normalizing written out one step at a time; sizes that need padding on both sides, and none.
+    @Test(arguments: [(10, 9, 12, 7), (14, 14, 8, 7), (5, 3, 3, 2)])
+    func windowPartitionMatchesTheComposition(h: Int, w: Int, c: Int, window: Int) {
+        var g = Generator(state: UInt64(h * 100 + w * 10 + c))
+        let x = Self.random([h, w, c], &g), gamma = Self.random([c], &g), beta = Self.random([c], &g)
+        let (down, across) = ((h + window - 1) / window, (w + window - 1) / window)
+        let n = window * window
+        var padded = [Float](repeating: 0, count: down * across * n * c)
+        for y in 0..<h {
+            for col in 0..<w {
+                let token = ((y / window) * across + col / window) * n + (y % window) * window + col % window
+                for ch in 0..<c { padded[token * c + ch] = x.data[(y * w + col) * c + ch] }
+            }
+        }
+        let expected = NaiveKernels.layerNorm(Tensor(shape: [down * across * n, c], data: padded), weight: gamma, bias: beta,
+                                              epsilon: 1e-5)
+        let gathered = WindowPartition.gatherNormalized(x, window: window, weight: gamma, bias: beta, epsilon: 1e-5)
+        #expect(gathered.shape == expected.shape)
+        #expect(gathered.maxAbsDifference(expected) < 1e-5)
+
+        let back = WindowPartition.scatterAdding(Tensor(shape: [down * across * n, c], data: padded), to: x, window: window)
+        #expect(back.maxAbsDifference(Tensor(shape: x.shape, data: x.data.map { 2 * $0 })) == 0)
+    }
+}

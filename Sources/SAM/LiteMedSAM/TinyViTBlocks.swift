@@ -88,56 +88,33 @@ struct TinyViTBlock {
                                    fc2Bias: fc2.bias!).reshaped([h, w, c]) }
     }
 
-    /// Pads to whole windows with zeros, attends within each window, drops the padding.
+    /// Pads to whole windows with zeros, attends within each window, drops the padding, adds the input.
     func windowAttention(_ x: Tensor, timer: StageTimer? = nil, stage: String = "") -> Tensor {
-        let (h, w, c) = (x.shape[0], x.shape[1], x.shape[2])
-        let ws = window
-        let ph = (h + ws - 1) / ws * ws, pw = (w + ws - 1) / ws * ws
-        let (nH, nW) = (ph / ws, pw / ws)
-        let n = ws * ws, windows = nH * nW
-        // Gather into [windows, ws*ws, C]; padded positions stay zero (as F.pad before the block's norm).
-        var gathered = [Float](repeating: 0, count: windows * n * c)
-        x.data.withUnsafeBufferPointer { src in gathered.withUnsafeMutableBufferPointer { dst in
-            for y in 0..<h {
-                for wx in 0..<nW {
-                    let run = min(ws, w - wx * ws)  // tokens of this window row inside the image
-                    guard run > 0 else { continue }
-                    let target = (((y / ws) * nW + wx) * n + (y % ws) * ws) * c
-                    (dst.baseAddress! + target).update(from: src.baseAddress! + (y * w + wx * ws) * c, count: run * c)
-                }
-            }
-        } }
-        let tokens = Tensor(shape: [windows * n, c], data: gathered)
-        let packed = timer.measure(stage + " norm+qkv") { qkv(attentionNorm(tokens)) }  // per token, per head [q | k | v] of head_dim each
+        let c = x.shape[2], ws = window
+        let (down, across) = WindowPartition.grid(h: x.shape[0], w: x.shape[1], window: ws)
+        let n = ws * ws, windows = down * across
+        // Window-major tokens, normalized (padded ones too, as F.pad before the attention's norm), then per token
+        // and head [q | k | v] of head_dim each.
+        let packed = timer.measure(stage + " norm+qkv") {
+            qkv(WindowPartition.gatherNormalized(x, window: ws, weight: attentionNorm.weight, bias: attentionNorm.bias,
+                                                 epsilon: attentionNorm.epsilon))
+        }
         let headDim = c / heads
-        var attended = [Float](repeating: 0, count: windows * n * c)
+        var attended = Tensor.uninitialized([windows * n, c])
         let row = 3 * c
         timer.measure(stage + " attention core") {
-        packed.data.withUnsafeBufferPointer { p in attended.withUnsafeMutableBufferPointer { o in
-            positionBias.data.withUnsafeBufferPointer { b in
-                let layout = Attention.Layout(groupStride: n * row, headOffset: 3 * headDim, rowStride: row)
-                Attention.forward(q: p.baseAddress!, qLayout: layout, k: p.baseAddress! + headDim, kLayout: layout,
-                                  v: p.baseAddress! + 2 * headDim, vLayout: layout, out: o.baseAddress!,
-                                  outLayout: .init(groupStride: n * c, headOffset: headDim, rowStride: c),
-                                  groups: windows, heads: heads, lq: n, lk: n, keyDim: headDim, valueDim: headDim,
-                                  scale: 1 / Float(headDim).squareRoot(), bias: b.baseAddress!)
-            }
-        } }
-        }
-        let projected = timer.measure(stage + " proj") { projection(Tensor(shape: [windows * n, c], data: attended)) }
-        // Scatter back, dropping the padding, and add the block's input (the residual).
-        var out = x.data
-        projected.data.withUnsafeBufferPointer { src in out.withUnsafeMutableBufferPointer { dst in
-            for y in 0..<h {
-                for wx in 0..<nW {
-                    let run = min(ws, w - wx * ws)
-                    guard run > 0 else { continue }
-                    let source = src.baseAddress! + (((y / ws) * nW + wx) * n + (y % ws) * ws) * c
-                    let target = dst.baseAddress! + (y * w + wx * ws) * c
-                    for i in 0..<(run * c) { target[i] += source[i] }
+            packed.data.withUnsafeBufferPointer { p in attended.data.withUnsafeMutableBufferPointer { o in
+                positionBias.data.withUnsafeBufferPointer { b in
+                    let layout = Attention.Layout(groupStride: n * row, headOffset: 3 * headDim, rowStride: row)
+                    Attention.forward(q: p.baseAddress!, qLayout: layout, k: p.baseAddress! + headDim, kLayout: layout,
+                                      v: p.baseAddress! + 2 * headDim, vLayout: layout, out: o.baseAddress!,
+                                      outLayout: .init(groupStride: n * c, headOffset: headDim, rowStride: c),
+                                      groups: windows, heads: heads, lq: n, lk: n, keyDim: headDim, valueDim: headDim,
+                                      scale: 1 / Float(headDim).squareRoot(), bias: b.baseAddress!)
                 }
-            }
-        } }
-        return Tensor(shape: [h, w, c], data: out)
+            } }
+        }
+        let projected = timer.measure(stage + " proj") { projection(attended) }
+        return WindowPartition.scatterAdding(projected, to: x, window: ws)
     }
 }
