@@ -46,16 +46,17 @@ struct FoldedConv {
     }
 }
 
-/// torch.nn.GELU() on a whole tensor.
-func gelu(_ x: Tensor) -> Tensor {
-    var out = x
+/// torch.nn.GELU() on a whole tensor (in place when the argument is a temporary).
+func gelu(_ x: consuming Tensor) -> Tensor {
+    var out = consume x
     Elementwise.gelu(&out.data)
     return out
 }
 
-func add(_ a: Tensor, _ b: Tensor) -> Tensor {
+/// a + b elementwise (in place when `a` is a temporary).
+func add(_ a: consuming Tensor, _ b: Tensor) -> Tensor {
     precondition(a.count == b.count)
-    var out = a
+    var out = consume a
     out.data.withUnsafeMutableBufferPointer { o in b.data.withUnsafeBufferPointer { p in
         for i in 0..<o.count { o[i] += p[i] }
     } }

@@ -145,11 +145,18 @@ extension SAMAttention {
                 }
             }
         }
+        // [n, width] x [width, 8t]: too thin for sgemm's packing of the 4096-row side to pay.
         var scores = Tensor.uninitialized([n, columns])
         scores.data.withUnsafeMutableBufferPointer { s in
-            for i in 0..<n { (s.baseAddress! + i * columns).update(from: constant, count: columns) }
+            if !projected { for i in 0..<n { (s.baseAddress! + i * columns).update(from: constant, count: columns) } }
             queries.data.withUnsafeBufferPointer { x in folded.withUnsafeBufferPointer { f in
-                GEMM.multiply(x.baseAddress!, f.baseAddress!, into: s.baseAddress!, m: n, n: columns, k: width, beta: 1)
+                let (xp, fp, sp) = (UncheckedPointer(UnsafeMutablePointer(mutating: x.baseAddress!)),
+                                    UncheckedPointer(UnsafeMutablePointer(mutating: f.baseAddress!)), UncheckedPointer(s.baseAddress!))
+                ParallelLoop.forRanges(count: n, minimumChunk: 512) { rows in
+                    SmallGEMM.multiply(xp.pointer + rows.lowerBound * width, lda: width, fp.pointer, ldb: columns,
+                                       into: sp.pointer + rows.lowerBound * columns, ldc: columns, m: rows.count, n: columns,
+                                       k: width, accumulate: !projected)
+                }
             } }
         }
         Softmax.interleaved8(&scores.data, length: t)  // each image token's 8 heads, over t tokens each

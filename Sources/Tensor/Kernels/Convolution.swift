@@ -88,10 +88,10 @@ public enum Convolution {
         let k = weight.shape[0]
         let oh = outputSize(h, kernel: k, stride: stride, padding: padding)
         let ow = outputSize(w, kernel: k, stride: stride, padding: padding)
-        var out = [Float](repeating: 0, count: n * oh * ow * c)
+        var out = Tensor.uninitialized([n, oh, ow, c])  // depthwiseRow writes every output
         FlopCounter.add(2 * n * oh * ow * c * k * k)
         x.data.withUnsafeBufferPointer { src in weight.data.withUnsafeBufferPointer { wp in bias.data.withUnsafeBufferPointer { bp in
-            out.withUnsafeMutableBufferPointer { dst in
+            out.data.withUnsafeMutableBufferPointer { dst in
                 let s = UncheckedPointer(UnsafeMutablePointer(mutating: src.baseAddress!))
                 let kw = UncheckedPointer(UnsafeMutablePointer(mutating: wp.baseAddress!))
                 let b = UncheckedPointer(UnsafeMutablePointer(mutating: bp.baseAddress!))
@@ -108,7 +108,7 @@ public enum Convolution {
                 }
             }
         } } }
-        return Tensor(shape: [n, oh, ow, c], data: out)
+        return out
     }
 
     /// One output row of a depthwise convolution; `rows(iy)` gives input row iy, or nil outside (zero padding).

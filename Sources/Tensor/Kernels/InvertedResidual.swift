@@ -14,8 +14,8 @@ public enum InvertedResidual {
         let hidden = expand.shape[0]
         let tiles = (h + tileRows - 1) / tileRows
         FlopCounter.add(2 * h * w * (2 * c * hidden + 9 * hidden))
-        var out = [Float](repeating: 0, count: x.count)
-        x.data.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { op in
+        var out = Tensor.uninitialized(x.shape)
+        x.data.withUnsafeBufferPointer { xp in out.data.withUnsafeMutableBufferPointer { op in
         expand.data.withUnsafeBufferPointer { e in expandBias.data.withUnsafeBufferPointer { eb in
         depthwise.data.withUnsafeBufferPointer { d in depthwiseBias.data.withUnsafeBufferPointer { db in
         project.data.withUnsafeBufferPointer { p in projectBias.data.withUnsafeBufferPointer { pb in
@@ -69,6 +69,6 @@ public enum InvertedResidual {
                 }
             }
         } } } } } } } }
-        return Tensor(shape: x.shape, data: out)
+        return out
     }
 }
