@@ -97,6 +97,31 @@ extension ConvolutionParityTests {
 }
 
 extension ConvolutionParityTests {
+    /// TinyViT's patch merging through the same fused kernel: stride 2 (odd and even sizes) and 1, no residual,
+    /// more output channels than input.
+    @Test(arguments: [(17, 10, 2), (40, 9, 2), (12, 12, 1)])
+    func fusedPatchMergingMatchesTheComposition(h: Int, w: Int, stride: Int) {
+        var g = G(state: UInt64(h * 7 + w + stride))
+        let (c, hidden) = (8, 24)
+        let x = Self.random([h, w, c], &g)
+        let e = Self.random([hidden, c], &g), eb = Self.random([hidden], &g)
+        let d = Self.random([3, 3, hidden], &g), db = Self.random([hidden], &g)
+        let p = Self.random([hidden, hidden], &g), pb = Self.random([hidden], &g)
+        var expanded = Linear.forward(x, weight: e, bias: eb)
+        Elementwise.gelu(&expanded.data)
+        var filtered = Convolution.depthwise(expanded.reshaped([1, h, w, hidden]), weight: d, bias: db, stride: stride,
+                                             padding: 1)
+        Elementwise.gelu(&filtered.data)
+        let (oh, ow) = (filtered.shape[1], filtered.shape[2])
+        let expected = Linear.forward(filtered.reshaped([oh * ow, hidden]), weight: p, bias: pb)
+        let fused = InvertedResidual.forward(x, expand: e, expandBias: eb, depthwise: d, depthwiseBias: db, project: p,
+                                             projectBias: pb, stride: stride, residual: false)
+        #expect(fused.shape == [oh, ow, hidden])
+        #expect(fused.maxAbsDifference(expected.reshaped([oh, ow, hidden])) < 1e-4)
+    }
+}
+
+extension ConvolutionParityTests {
     @Test(arguments: [1, 37, 300])
     func fusedResidualMLPMatchesTheComposition(rows: Int) {
         var g = G(state: UInt64(rows))

@@ -19,7 +19,7 @@ struct MBConv {
 }
 
 /// TinyViT's downsampling between stages: 1x1, GELU, 3x3 depthwise (stride 2, or 1 into the 320-channel stage),
-/// GELU, 1x1.
+/// GELU, 1x1 (fused over row tiles like MBConv, without its residual).
 struct PatchMerging {
     let conv1: FoldedConv, conv2: FoldedConv, conv3: FoldedConv
 
@@ -30,7 +30,11 @@ struct PatchMerging {
         conv3 = FoldedConv(store, prefix + ".conv3", in: cout, out: cout, kernel: 1)
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor { conv3(gelu(conv2(gelu(conv1(x))))) }
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        InvertedResidual.forward(x, expand: conv1.weight, expandBias: conv1.bias, depthwise: conv2.weight,
+                                 depthwiseBias: conv2.bias, project: conv3.weight, projectBias: conv3.bias,
+                                 stride: conv2.stride, residual: false)
+    }
 }
 
 /// TinyViT's transformer block: windowed multi-head attention with learned relative-position biases (zero-padded

@@ -1,20 +1,23 @@
 import Foundation
 
 /// An inverted-residual block fused over row tiles so its wide hidden activations never leave the cache:
-/// out = GELU(x + conv3(GELU(depthwise3x3(GELU(conv1(x)))))), on [H, W, C] channels-last, stride 1.
-/// Each thread takes a run of row tiles; a tile computes conv1 for the rows it has not seen yet (its rows and a
-/// one-row halo, kept in a ring), the depthwise conv, conv3 and the residual, with single-threaded sgemm.
-/// Weights: conv1 [hidden, C], depthwise [3, 3, hidden], conv3 [C, hidden].
+/// out = GELU(x + conv3(GELU(depthwise3x3(GELU(conv1(x)))))), on [H, W, C] channels-last, stride 1; or, with
+/// `residual: false` and any stride, TinyViT's patch merging conv3(GELU(depthwise3x3_s(GELU(conv1(x))))).
+/// Each thread takes a run of output row tiles; a tile computes conv1 for the input rows it has not seen yet
+/// (kept in a ring, so neighbouring tiles share their halo rows), the depthwise conv, conv3 (and the residual),
+/// with single-threaded sgemm. Weights: conv1 [hidden, C], depthwise [3, 3, hidden], conv3 [Cout, hidden].
 public enum InvertedResidual {
     public static let tileRows = 8
 
     public static func forward(_ x: Tensor, expand: Tensor, expandBias: Tensor, depthwise: Tensor, depthwiseBias: Tensor,
-                               project: Tensor, projectBias: Tensor) -> Tensor {
+                               project: Tensor, projectBias: Tensor, stride: Int = 1, residual: Bool = true) -> Tensor {
         let (h, w, c) = (x.shape[0], x.shape[1], x.shape[2])
-        let hidden = expand.shape[0]
-        let tiles = (h + tileRows - 1) / tileRows
-        FlopCounter.add(2 * h * w * (2 * c * hidden + 9 * hidden))
-        var out = Tensor.uninitialized(x.shape)
+        let (hidden, cout) = (expand.shape[0], project.shape[0])
+        precondition(!residual || (stride == 1 && cout == c), "a residual needs stride 1 and as many output channels")
+        let (oh, ow) = ((h - 1) / stride + 1, (w - 1) / stride + 1)
+        let tiles = (oh + tileRows - 1) / tileRows
+        FlopCounter.add(2 * h * w * c * hidden + 2 * oh * ow * (9 * hidden + hidden * cout))
+        var out = Tensor.uninitialized([oh, ow, cout])
         x.data.withUnsafeBufferPointer { xp in out.data.withUnsafeMutableBufferPointer { op in
         expand.data.withUnsafeBufferPointer { e in expandBias.data.withUnsafeBufferPointer { eb in
         depthwise.data.withUnsafeBufferPointer { d in depthwiseBias.data.withUnsafeBufferPointer { db in
@@ -28,17 +31,17 @@ public enum InvertedResidual {
                             UncheckedPointer(UnsafeMutablePointer(mutating: pb.baseAddress!)))
             ParallelLoop.forRanges(count: tiles, minimumChunk: 1) { range in
                 let (input, output, e, eb, d, db, p, pb) = pointers
-                // conv1 rows live in a ring of tileRows + 2 rows, so consecutive tiles share their halo rows
-                // instead of computing them twice.
-                let ring = tileRows + 2, rowLength = w * hidden
+                // Output rows [first, last) read input rows first * stride - 1 ... (last - 1) * stride + 1: at most
+                // tileRows * stride + 2 rows live at once.
+                let ring = tileRows * stride + 2, rowLength = w * hidden
                 let expanded = UnsafeMutablePointer<Float>.allocate(capacity: ring * rowLength)
-                let filtered = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * rowLength)
+                let filtered = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * ow * hidden)
                 defer { expanded.deallocate(); filtered.deallocate() }
                 var computed = 0  // conv1 rows [.., computed) of this range are in the ring
                 for tile in range {
-                    let first = tile * tileRows, last = min(h, first + tileRows)  // output rows [first, last)
-                    var row = max(max(0, first - 1), computed)
-                    let needed = min(h, last + 1)
+                    let first = tile * tileRows, last = min(oh, first + tileRows)
+                    var row = max(max(0, first * stride - 1), computed)
+                    let needed = min(h, (last - 1) * stride + 2)
                     // conv1 (+ bias) and GELU on the rows the depthwise conv reads, in runs that do not wrap.
                     while row < needed {
                         let slot = row % ring, count = min(needed - row, ring - slot)
@@ -53,19 +56,19 @@ public enum InvertedResidual {
                     for oy in first..<last {
                         Convolution.depthwiseRow(
                             rows: { iy in iy >= 0 && iy < h ? UnsafePointer(expanded + (iy % ring) * rowLength) : nil },
-                            outputRow: oy, outputWidth: w, inputWidth: w, channels: hidden, kernel: 3, stride: 1, padding: 1,
-                            taps: d.pointer, bias: db.pointer, target: filtered + (oy - first) * rowLength)
+                            outputRow: oy, outputWidth: ow, inputWidth: w, channels: hidden, kernel: 3, stride: stride,
+                            padding: 1, taps: d.pointer, bias: db.pointer, target: filtered + (oy - first) * ow * hidden)
                     }
-                    let rows = last - first
-                    Elementwise.geluRange(filtered, 0..<(rows * w * hidden))
-                    // conv3 + bias + residual, then GELU.
-                    let target = output.pointer + first * w * c, residual = input.pointer + first * w * c
-                    for i in 0..<(rows * w) {
-                        for ch in 0..<c { target[i * c + ch] = residual[i * c + ch] + pb.pointer[ch] }
+                    let pixels = (last - first) * ow
+                    Elementwise.geluRange(filtered, 0..<(pixels * hidden))
+                    // conv3 + bias (+ residual, then GELU).
+                    let target = output.pointer + first * ow * cout, source = input.pointer + first * w * c
+                    for i in 0..<pixels {
+                        for ch in 0..<cout { target[i * cout + ch] = (residual ? source[i * c + ch] : 0) + pb.pointer[ch] }
                     }
-                    GEMM.multiply(filtered, p.pointer, into: target, m: rows * w, n: c, k: hidden, transposeB: true,
+                    GEMM.multiply(filtered, p.pointer, into: target, m: pixels, n: cout, k: hidden, transposeB: true,
                                   beta: 1, parallel: false)
-                    Elementwise.geluRange(target, 0..<(rows * w * c))
+                    if residual { Elementwise.geluRange(target, 0..<(pixels * cout)) }
                 }
             }
         } } } } } } } }
