@@ -4,8 +4,8 @@ import Foundation
 /// Matrices are addressed by pointer, offset and row stride, so interleaved layouts (TinyViT's per-head
 /// q|k|v packing, SAM's head-split channels) need no copies.
 ///
-/// Each pair runs in registers (AttentionBlocks): K is copied transposed and V copied into zero-padded scratch
-/// once per pair, scores are built 4 query rows by 24 keys at a time, softmax runs on each row, and P V is built
+/// Each pair runs in registers (AttentionBlocks): K is copied transposed into zero-padded scratch once per pair
+/// (V too, unless its head size is a multiple of 16, when it is read in place), scores are built 4 query rows by 24 keys at a time, softmax runs on each row, and P V is built
 /// 6 rows by 16 value columns at a time. (SAM's head sizes, 16 and 32, are far too small for sgemm's packing to pay.)
 public enum Attention {
     /// Where one operand lives: element (group g, head h, row r, column c) is at
@@ -45,7 +45,7 @@ public enum Attention {
         // One pair's query rows split over the threads when there are fewer pairs than threads (SAM's decoder).
         let rowParts = pairs >= ParallelLoop.threads ? 1 : max(1, min(ParallelLoop.threads, lq / 64))
         ParallelLoop.forRanges(count: pairs * rowParts, minimumChunk: 1) { range in
-            let scratch = AttentionBlocks.Scratch(lq: lq, lk: lk, keys: keys, keyDim: keyDim, values: values)
+            var scratch = AttentionBlocks.Scratch(lq: lq, lk: lk, keys: keys, keyDim: keyDim, values: values)
             defer { scratch.deallocate() }
             var loaded = -1
             for item in range {
@@ -90,6 +90,7 @@ public enum Attention {
             for h in range {
                 scratch.kT = kp.pointer + h * kTHeadOffset
                 scratch.v = vp.pointer + h * vHeadOffset
+                scratch.vStride = valueDim
                 AttentionBlocks.attend(q: qp.pointer + h * qLayout.headOffset, qRowStride: qLayout.rowStride, scratch: scratch,
                                        rows: lq, lk: lk, keys: keyStride, keyDim: keyDim, values: valueDim, scale: scale,
                                        bias: nil, out: op.pointer + h * outLayout.headOffset, outRowStride: outLayout.rowStride,

@@ -6,41 +6,58 @@ enum AttentionBlocks {
 
     static func roundUp(_ n: Int, _ multiple: Int) -> Int { (n + multiple - 1) / multiple * multiple }
 
-    /// Per-thread buffers: K transposed [keyDim, keys] and V [lk, values], zero-padded (or the caller's matrices
-    /// already in that form, `owned` false); scores [lq, keys]; one block of scaled queries [4, keyDim] and one
-    /// of output rows [6, values].
+    /// Per-thread buffers: K transposed [keyDim, keys] and V [lk, values] (row stride vStride), zero-padded (or
+    /// the caller's matrices already in that form: `owned` false); scores [lq, keys]; one block of scaled queries
+    /// [4, keyDim] and one of output rows [6, values].
     struct Scratch {
-        var kT: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+        var kT: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, vStride: Int
         let scores: UnsafeMutablePointer<Float>, queries: UnsafeMutablePointer<Float>, block: UnsafeMutablePointer<Float>
-        let keys: Int, values: Int, owned: Bool
+        let keys: Int, values: Int
+        /// The buffers this scratch allocated (nil when it only points at the caller's).
+        let ownedK: UnsafeMutablePointer<Float>?, ownedV: UnsafeMutablePointer<Float>?
 
         init(lq: Int, lk: Int, keys: Int, keyDim: Int, values: Int, owned: Bool = true) {
             self.keys = keys
             self.values = values
-            self.owned = owned
-            kT = owned ? .allocate(capacity: keyDim * keys) : UnsafeMutablePointer(bitPattern: 16)!
-            v = owned ? .allocate(capacity: lk * values) : UnsafeMutablePointer(bitPattern: 16)!
-            if owned {
-                kT.initialize(repeating: 0, count: keyDim * keys)
-                v.initialize(repeating: 0, count: lk * values)
-            }
+            vStride = values
+            ownedK = owned ? .allocate(capacity: keyDim * keys) : nil
+            ownedV = owned ? .allocate(capacity: lk * values) : nil
+            ownedK?.initialize(repeating: 0, count: keyDim * keys)
+            ownedV?.initialize(repeating: 0, count: lk * values)
+            kT = ownedK ?? UnsafeMutablePointer(bitPattern: 16)!
+            v = ownedV ?? UnsafeMutablePointer(bitPattern: 16)!
             scores = .allocate(capacity: lq * keys)
             queries = .allocate(capacity: 4 * keyDim)
             block = .allocate(capacity: 6 * values)
         }
 
         func deallocate() {
-            if owned { kT.deallocate(); v.deallocate() }
+            ownedK?.deallocate(); ownedV?.deallocate()
             scores.deallocate(); queries.deallocate(); block.deallocate()
         }
 
-        /// Copies one pair's K (transposed) and V; the padding stays zero.
-        func load(k: UnsafePointer<Float>, kRowStride: Int, v source: UnsafePointer<Float>, vRowStride: Int, lk: Int,
-                  keyDim: Int, valueDim: Int) {
+        /// Copies one pair's K (transposed; the padding stays zero) and points at its V where the kernels can
+        /// read it in place (valueDim a multiple of 16), else copies V too.
+        mutating func load(k: UnsafePointer<Float>, kRowStride: Int, v source: UnsafePointer<Float>, vRowStride: Int, lk: Int,
+                           keyDim: Int, valueDim: Int) {
+            let target = ownedK!
             for j in 0..<lk {
                 let row = k + j * kRowStride
-                for d in 0..<keyDim { kT[d * keys + j] = row[d] }
-                (v + j * values).update(from: source + j * vRowStride, count: valueDim)
+                var d = 0
+                while d + 8 <= keyDim {
+                    let x = AttentionBlocks.load(row + d)
+                    for lane in 0..<8 { target[(d + lane) * keys + j] = x[lane] }
+                    d += 8
+                }
+                while d < keyDim { target[d * keys + j] = row[d]; d += 1 }
+            }
+            if valueDim == values {
+                v = UnsafeMutablePointer(mutating: source)
+                vStride = vRowStride
+            } else {
+                v = ownedV!
+                vStride = values
+                for j in 0..<lk { (v + j * values).update(from: source + j * vRowStride, count: valueDim) }
             }
         }
     }
@@ -75,10 +92,10 @@ enum AttentionBlocks {
             let count = min(6, rows - r)
             for c in stride(from: 0, to: values, by: 16) {
                 if count == 6 {
-                    values6(scratch.scores + r * keys, keys, scratch.v + c, values, lk, scratch.block + c, values)
+                    values6(scratch.scores + r * keys, keys, scratch.v + c, scratch.vStride, lk, scratch.block + c, values)
                 } else {
                     for i in 0..<count {
-                        values1(scratch.scores + (r + i) * keys, scratch.v + c, values, lk, scratch.block + i * values + c)
+                        values1(scratch.scores + (r + i) * keys, scratch.v + c, scratch.vStride, lk, scratch.block + i * values + c)
                     }
                 }
             }
