@@ -88,29 +88,41 @@ struct MaskDecoder {
         return finalAttention.foldedQueries(add(Self.rows(rows, of: queries), Self.rows(rows, of: tokens)))
     }
 
-    /// GELU(transposed conv 2(upscaled)) . hyper[m] per pixel: [256, 256] per hypernetwork vector.
+    /// GELU(transposed conv 2(upscaled)) . hyper[m] per pixel: [256, 256] per hypernetwork vector. The conv's
+    /// bias, the GELU and the first vector's dot product share one pass over each row.
     func masks(upscaled: Tensor, hyper: [[Float]]) -> [Tensor] {
         let count = hyper.count, side = 2 * upscaled.shape[1], channels = upscale2Bias.count
+        precondition(channels % 8 == 0)
+        guard count > 0 else { return [] }
         var masks = [Float](repeating: 0, count: count * side * side)
         let vectors = hyper.flatMap { $0 }
-        masks.withUnsafeMutableBufferPointer { m in vectors.withUnsafeBufferPointer { v in
+        masks.withUnsafeMutableBufferPointer { m in vectors.withUnsafeBufferPointer { v in upscale2Bias.data.withUnsafeBufferPointer { b in
             let (out, weights) = (UncheckedPointer(m.baseAddress!), UncheckedPointer(UnsafeMutablePointer(mutating: v.baseAddress!)))
-            Convolution.transposed2x2Rows(upscaled, weight: upscale2, bias: upscale2Bias) { row, values, pixels in
-                Elementwise.geluRange(values, 0..<(pixels * channels))
-                for mask in 0..<count {
+            let bias = UncheckedPointer(UnsafeMutablePointer(mutating: b.baseAddress!))
+            Convolution.transposed2x2Rows(upscaled, weight: upscale2, channels: channels) { row, values, pixels in
+                let (half, invSqrt2) = (V8(repeating: 0.5), V8(repeating: 0.70710678118654752))
+                for pixel in 0..<pixels {
+                    let x = values + pixel * channels
+                    var sum = V8()
+                    for c in stride(from: 0, to: channels, by: 8) {
+                        let z = load8(x + c) + load8(bias.pointer + c), hz = half * z
+                        let g = hz.addingFusedProduct(hz, Elementwise.erf(z * invSqrt2))
+                        store8(g, x + c)
+                        sum = sum.addingFusedProduct(g, load8(weights.pointer + c))
+                    }
+                    out.pointer[row * side + pixel] = sum.sum()
+                }
+                for mask in 1..<count {
                     let w = weights.pointer + mask * channels, target = out.pointer + mask * side * side + row * side
                     for pixel in 0..<pixels {
                         let x = values + pixel * channels
-                        var sum = SIMD8<Float>()
-                        for c in stride(from: 0, to: channels, by: 8) {
-                            sum += UnsafeRawPointer(x + c).loadUnaligned(as: SIMD8<Float>.self)
-                                * UnsafeRawPointer(w + c).loadUnaligned(as: SIMD8<Float>.self)
-                        }
+                        var sum = V8()
+                        for c in stride(from: 0, to: channels, by: 8) { sum = sum.addingFusedProduct(load8(x + c), load8(w + c)) }
                         target[pixel] = sum.sum()
                     }
                 }
             }
-        } }
+        } } }
         return (0..<count).map { Tensor(shape: [side, side], data: Array(masks[($0 * side * side)..<(($0 + 1) * side * side)])) }
     }
 

@@ -190,40 +190,44 @@ public enum Convolution {
         let (n, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         var out = Tensor.uninitialized([n, 2 * h, 2 * w, bias.count])
         out.data.withUnsafeMutableBufferPointer { op in
-            transposed2x2Rows(x, weight: weight, bias: bias, into: UncheckedPointer(op.baseAddress!)) { _, row, pixels in
+            transposed2x2Rows(x, weight: weight, bias: bias, channels: bias.count, into: UncheckedPointer(op.baseAddress!)) { _, row, pixels in
                 rowEpilogue?(row, pixels)
             }
         }
         return out
     }
 
-    /// The same convolution when only a reduction of each output row is wanted (SAM's mask = GELU(row) . hyper):
-    /// every output row (index over N * 2H) is built in a per-thread buffer and handed to `consume(index, row,
-    /// pixels)`; the [N, 2H, 2W, Cout] tensor is never stored.
-    public static func transposed2x2Rows(_ x: Tensor, weight: Tensor, bias: Tensor,
+    /// The same convolution without its bias when only a reduction of each output row is wanted (SAM's mask =
+    /// GELU(row + bias) . hyper, the bias added by the consumer in the same pass): every output row (index over
+    /// N * 2H) of `channels` per pixel is built in a per-thread buffer and handed to `consume(index, row, pixels)`;
+    /// the [N, 2H, 2W, Cout] tensor is never stored.
+    public static func transposed2x2Rows(_ x: Tensor, weight: Tensor, channels: Int,
                                          consume: @Sendable (Int, UnsafeMutablePointer<Float>, Int) -> Void) {
-        transposed2x2Rows(x, weight: weight, bias: bias, into: nil, consume)
+        transposed2x2Rows(x, weight: weight, bias: nil, channels: channels, into: nil, consume)
     }
 
-    private static func transposed2x2Rows(_ x: Tensor, weight: Tensor, bias: Tensor, into output: UncheckedPointer<Float>?,
+    private static func transposed2x2Rows(_ x: Tensor, weight: Tensor, bias: Tensor?, channels cout: Int,
+                                          into output: UncheckedPointer<Float>?,
                                           _ consume: @Sendable (Int, UnsafeMutablePointer<Float>, Int) -> Void) {
         let (n, h, w, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let cout = bias.count, rowLength = 2 * w * cout
+        let rowLength = 2 * w * cout
+        let biasValues = bias?.data ?? []
         precondition(weight.shape == [cin, 4 * cout], "transposed2x2 takes transposed2x2Weight's layout")
         FlopCounter.add(2 * n * h * w * cin * 4 * cout)
-        x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in bias.data.withUnsafeBufferPointer { bp in
-            let (input, taps, b) = (UncheckedPointer(UnsafeMutablePointer(mutating: xp.baseAddress!)),
-                                    UncheckedPointer(UnsafeMutablePointer(mutating: wp.baseAddress!)),
-                                    UncheckedPointer(UnsafeMutablePointer(mutating: bp.baseAddress!)))
+        x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in biasValues.withUnsafeBufferPointer { bp in
+            let (input, taps) = (UncheckedPointer(UnsafeMutablePointer(mutating: xp.baseAddress!)),
+                                 UncheckedPointer(UnsafeMutablePointer(mutating: wp.baseAddress!)))
+            let b = bias == nil ? nil : UncheckedPointer(UnsafeMutablePointer(mutating: bp.baseAddress!))
             ParallelLoop.forRanges(count: n * 2 * h, minimumChunk: 1) { rows in
                 let scratch = output == nil ? UnsafeMutablePointer<Float>.allocate(capacity: rowLength) : nil
                 defer { scratch?.deallocate() }
                 for row in rows {
                     let image = row / (2 * h), y = (row % (2 * h)) / 2, ky = row % 2
                     let target = scratch ?? output!.pointer + row * rowLength
-                    for pixel in 0..<(2 * w) { (target + pixel * cout).update(from: b.pointer, count: cout) }
+                    if let b { for pixel in 0..<(2 * w) { (target + pixel * cout).update(from: b.pointer, count: cout) } }
                     SmallGEMM.multiply(input.pointer + (image * h + y) * w * cin, lda: cin, taps.pointer + ky * 2 * cout,
-                                       ldb: 4 * cout, into: target, ldc: 2 * cout, m: w, n: 2 * cout, k: cin, accumulate: true)
+                                       ldb: 4 * cout, into: target, ldc: 2 * cout, m: w, n: 2 * cout, k: cin,
+                                       accumulate: b != nil)
                     consume(row, target, 2 * w)
                 }
             }
