@@ -48,13 +48,20 @@ extension SAMAttention {
     /// The rest of tokensToImage from the folded queries' scores [heads * t, n] against the image: softmax, the
     /// weighted sums of the raw image rows `values` [n, 256], then the value and output projections.
     func attend(scores: Tensor, values: Tensor) -> Tensor {
-        let rows = scores.shape[0], n = scores.shape[1], t = rows / heads, width = values.shape[1]
+        let rows = scores.shape[0], n = scores.shape[1], width = values.shape[1]
         var scores = scores
         Softmax.rows(&scores.data, width: n)
         var sums = Tensor.uninitialized([rows, width])
         scores.data.withUnsafeBufferPointer { s in values.data.withUnsafeBufferPointer { vp in sums.data.withUnsafeMutableBufferPointer { o in
             GEMM.multiply(s.baseAddress!, vp.baseAddress!, into: o.baseAddress!, m: rows, n: width, k: n)
         } } }
+        return attended(sums: sums)
+    }
+
+    /// tokensToImage's output from the softmax-weighted sums of the raw image rows [heads * t, 256] (row
+    /// h * t + i: head h, token i): each head's value projection, then the output projection -> [t, 256].
+    func attended(sums: Tensor) -> Tensor {
+        let rows = sums.shape[0], t = rows / heads, width = sums.shape[1]
         var attended = [Float](repeating: 0, count: t * internalDim)
         for h in 0..<heads {
             for i in 0..<t {

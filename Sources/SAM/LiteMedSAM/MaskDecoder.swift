@@ -53,29 +53,31 @@ struct MaskDecoder {
             LayerNorm.inPlace(row, rows: pixels, weight: norm.weight, bias: norm.bias, epsilon: norm.epsilon)
             Elementwise.geluRange(row, 0..<(pixels * 64))
         }
-        return finish(queries: queries, tokens: tokens, keys: keys, upscaled: upscaled, outputs: outputs)
+        let attention = finalAttentionOutput(queries: queries, tokens: tokens, keys: keys, outputs: outputs)
+        return finish(queries: queries, attention: attention, upscaled: upscaled, outputs: outputs)
     }
 
-    /// The end shared by both routes: the final token-to-image attention (only for the IoU token and the wanted
-    /// mask tokens: tokens attend independently), the IoU head, the hypernetworks, and each mask as the product
-    /// of its hypernetwork vector with the GELU of the last transposed conv, reduced row by row.
-    /// `upscaled`: the first upscaling step, LayerNorm2d and GELU applied, [1, 128, 128, 64]. `finalScores`: the
-    /// final attention's scores (finalQueries against keys + pe) when already computed, else from `keys`.
-    func finish(queries: Tensor, tokens: Tensor, keys: Tensor, finalScores: Tensor? = nil, upscaled: Tensor,
-                outputs: [Int]) -> (masks: [Tensor], iou: [Float]) {
+    /// The final token-to-image attention in PyTorch's order, only for the IoU token and the wanted mask tokens
+    /// (tokens attend independently): [1 + outputs.count, 256].
+    func finalAttentionOutput(queries: Tensor, tokens: Tensor, keys: Tensor, outputs: [Int]) -> Tensor {
+        let folded = finalQueries(queries: queries, tokens: tokens, outputs: outputs), withPosition = add(keys, positional)
+        var scores = Tensor.uninitialized([folded.shape[0], keys.shape[0]])
+        folded.data.withUnsafeBufferPointer { f in withPosition.data.withUnsafeBufferPointer { k in
+            scores.data.withUnsafeMutableBufferPointer { s in
+                GEMM.multiply(f.baseAddress!, k.baseAddress!, into: s.baseAddress!, m: folded.shape[0], n: keys.shape[0],
+                              k: 256, transposeB: true)
+            }
+        } }
+        return finalAttention.attend(scores: scores, values: keys)
+    }
+
+    /// The end shared by both routes: the IoU head, the hypernetworks, and each mask as the product of its
+    /// hypernetwork vector with the GELU of the last transposed conv, reduced row by row. `attention`: the final
+    /// attention's output for the IoU token and the wanted mask tokens; `upscaled`: the first upscaling step,
+    /// LayerNorm2d and GELU applied, [1, 128, 128, 64].
+    func finish(queries: Tensor, attention: Tensor, upscaled: Tensor, outputs: [Int]) -> (masks: [Tensor], iou: [Float]) {
         let picked = Self.rows([0] + outputs.map { $0 + 1 }, of: queries)
-        let scores = finalScores ?? {
-            let folded = finalQueries(queries: queries, tokens: tokens, outputs: outputs), withPosition = add(keys, positional)
-            var scores = Tensor.uninitialized([folded.shape[0], keys.shape[0]])
-            folded.data.withUnsafeBufferPointer { f in withPosition.data.withUnsafeBufferPointer { k in
-                scores.data.withUnsafeMutableBufferPointer { s in
-                    GEMM.multiply(f.baseAddress!, k.baseAddress!, into: s.baseAddress!, m: folded.shape[0], n: keys.shape[0],
-                                  k: 256, transposeB: true)
-                }
-            } }
-            return scores
-        }()
-        let final = finalNorm(add(picked, finalAttention.attend(scores: scores, values: keys)))
+        let final = finalNorm(add(picked, attention))
         let iou = iouHead(Self.rows([0], of: final)).data
         let hyper = outputs.indices.map { hypernetworks[outputs[$0]](Self.rows([$0 + 1], of: final)).data }
         return (masks(upscaled: upscaled, hyper: hyper), outputs.map { iou[$0] })

@@ -32,12 +32,12 @@ extension MaskDecoder {
                 queries: image1.secondQueries, projected: true, keys: add(queries, tokens), values: queries)
             return (queries, weights, values)
         }
-        let (keys2, finalScores, upscaled) = timer.measure("decoder image update 2") {
+        let (finalSums, upscaled) = timer.measure("decoder image update 2") {
             secondImageUpdate(cache, image1, weights1: weights1, values1: values1, weights2: weights2, values2: values2,
                               finalQueries: finalQueries(queries: queries2, tokens: tokens, outputs: outputs))
         }
         return timer.measure("decoder final attention, masks") {
-            finish(queries: queries2, tokens: tokens, keys: keys2, finalScores: finalScores, upscaled: upscaled, outputs: outputs)
+            finish(queries: queries2, attention: finalAttention.attended(sums: finalSums), upscaled: upscaled, outputs: outputs)
         }
     }
 
@@ -119,19 +119,23 @@ extension MaskDecoder {
                                 secondQueries: secondQueries)
     }
 
-    /// After block 2's image-to-token attention (P2 [n, 8t], W2 [8t, 256]): keys2 = norm4(keys1 + b_o2 + P2 W2),
-    /// the final attention's scores (`finalQueries` [f, 256] against keys2 + pe) [f, n], and the first upscaling
+    /// After block 2's image-to-token attention (P2 [n, 8t], W2 [8t, 256]), tile by tile: keys2 = norm4(keys1 +
+    /// b_o2 + P2 W2), never stored, only attended by the final attention's `finalQueries` [f, 256] (against
+    /// keys2 + pe) with a softmax merged across tiles (each tile's maximum, sum and weighted rows, rescaled to the
+    /// overall maximum at the end) -> the softmax-weighted sums of keys2's rows [f, 256]; and the first upscaling
     /// step (transposed conv, LayerNorm2d, GELU) [1, 128, 128, 64] from the cached basis and both low-rank updates
-    /// (P1 W1 upscaleWeight and P2 W2 diag(gamma2) U), tile by tile.
+    /// (P1 W1 upscaleWeight and P2 W2 diag(gamma2) U).
     func secondImageUpdate(_ cache: DecoderImageCache, _ image1: FirstImageUpdate, weights1: Tensor, values1: Tensor,
-                           weights2: Tensor, values2: Tensor, finalQueries: Tensor) -> (Tensor, Tensor, Tensor) {
-        let n = image1.keys.shape[0], side = 64, channels = upscale1Bias.count
+                           weights2: Tensor, values2: Tensor, finalQueries: Tensor) -> (finalSums: Tensor, upscaled: Tensor) {
+        let n = image1.keys.shape[0], side = 64, channels = upscale1Bias.count, tileRows = Self.tileRows
         precondition(channels == 64 && n == side * side)
         let (rank1, rank2, width) = (weights1.shape[1], weights2.shape[1], 768)
         let right1 = Self.rightFactor(values1, times: shared.upscaleWeight, keepW: false)  // [rank1, 256]
         let right2 = Self.rightFactor(values2, times: shared.secondUpscale)  // [rank2, 512]
-        let finalRows = finalQueries.shape[0]
-        var keys = Tensor.uninitialized([n, 256]), scores = Tensor.uninitialized([finalRows, n])
+        let (finalRows, tiles) = (finalQueries.shape[0], (n + tileRows - 1) / tileRows)
+        // Per tile and final query: the weighted sum of the tile's keys2 rows [256], then the scores' maximum and
+        // the sum of exp(score - maximum).
+        var partials = Tensor.uninitialized([tiles, finalRows, 258])
         var upscaled = Tensor.uninitialized([1, 2 * side, 2 * side, channels])
         let norm = blocks[1].norm4, epsilon = norm.epsilon, pixelEpsilon = upscaleNorm.epsilon
         let vectors = Tensor(shape: [6, 256], data: shared.secondOutputBias + shared.normSums[384...] + shared.secondUpscaleSums
@@ -140,33 +144,34 @@ extension MaskDecoder {
         let inputs = [image1.keys, cache.upscaleBasis, norm.weight, norm.bias, positional, vectors, image1.statistics,
                       weights1, right1, weights2, right2, finalQueries]
         withPointers(inputs) { p in
-            withMutablePointers(&keys, &scores, &upscaled) { k, sc, up in
-                let tiles = (n + Self.tileRows - 1) / Self.tileRows
+            withMutablePointers(&partials, &upscaled) { partial, up in
                 ParallelLoop.forRanges(count: tiles) { range in
                     let (k1, basis, gamma, beta, pe, st) = (p[0].pointer, p[1].pointer, p[2].pointer, p[3].pointer, p[4].pointer,
                                                              p[6].pointer)
                     let v = p[5].pointer
                     let (bias, a, e, constant, convBias) = (v, v + 256, v + 512, v + 768, v + 1024)
                     let (pixelWeight, pixelBias) = (v + 1280, v + 1344)
-                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Self.tileRows * (width + 256) + 512)
+                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * (width + 512 + finalRows) + 512)
                     defer { buffer.deallocate() }
-                    let withPosition = buffer + Self.tileRows * width  // the tile's keys2 + pe, for the final scores
-                    let (z, conv) = (withPosition + Self.tileRows * 256, withPosition + Self.tileRows * 256 + 256)
+                    // The tile's keys2 and keys2 + pe, the final scores, and one row's pre-norm values and conv taps.
+                    let (keyTile, withPosition) = (buffer + tileRows * width, buffer + tileRows * (width + 256))
+                    let scores = buffer + tileRows * (width + 512)
+                    let (z, conv) = (scores + tileRows * finalRows, scores + tileRows * finalRows + 256)
                     for tile in range {
-                        let rows = (tile * Self.tileRows)..<min(n, (tile + 1) * Self.tileRows)
+                        let rows = (tile * tileRows)..<min(n, (tile + 1) * tileRows)
                         SmallGEMM.multiply(p[9].pointer + rows.lowerBound * rank2, lda: rank2, p[10].pointer, ldb: 512, into: buffer,
                                            ldc: width, m: rows.count, n: 512, k: rank2, accumulate: false)
                         SmallGEMM.multiply(p[7].pointer + rows.lowerBound * rank1, lda: rank1, p[8].pointer, ldb: 256,
                                            into: buffer + 512, ldc: width, m: rows.count, n: 256, k: rank1, accumulate: false)
                         for r in rows {
-                            let u = buffer + (r - rows.lowerBound) * width
+                            let (u, local) = (buffer + (r - rows.lowerBound) * width, (r - rows.lowerBound) * 256)
                             for c in stride(from: 0, to: 256, by: 8) { store8(load8(k1 + r * 256 + c) + load8(bias + c) + load8(u + c), z + c) }
                             let (mean, inv) = Self.statistics(z, epsilon: epsilon)
                             let (m, s) = (V8(repeating: mean), V8(repeating: inv))
                             for c in stride(from: 0, to: 256, by: 8) {
                                 let value = (load8(z + c) - m) * s * load8(gamma + c) + load8(beta + c)
-                                store8(value, k.pointer + r * 256 + c)
-                                store8(value + load8(pe + r * 256 + c), withPosition + (r - rows.lowerBound) * 256 + c)
+                                store8(value, keyTile + local + c)
+                                store8(value + load8(pe + r * 256 + c), withPosition + local + c)
                             }
                             let (m1, s1) = (V8(repeating: st[2 * r]), V8(repeating: st[2 * r + 1]))
                             for j in stride(from: 0, to: 256, by: 8) {
@@ -182,13 +187,57 @@ extension MaskDecoder {
                                 Elementwise.geluRange(target, 0..<64)
                             }
                         }
-                        GEMM.multiply(p[11].pointer, withPosition, into: sc.pointer + rows.lowerBound, m: finalRows, n: rows.count,
-                                      k: 256, transposeB: true, ldc: n, parallel: false)
+                        GEMM.multiply(p[11].pointer, withPosition, into: scores, m: finalRows, n: rows.count, k: 256,
+                                      transposeB: true, ldc: tileRows, parallel: false)
+                        let state = partial.pointer + tile * finalRows * 258
+                        for i in 0..<finalRows {
+                            let (maximum, sum) = Self.exponentiate(scores + i * tileRows, count: rows.count)
+                            state[i * 258 + 256] = maximum
+                            state[i * 258 + 257] = sum
+                        }
+                        SmallGEMM.multiply(scores, lda: tileRows, keyTile, ldb: 256, into: state, ldc: 258, m: finalRows, n: 256,
+                                           k: rows.count, accumulate: false)
                     }
                 }
             }
         }
-        return (keys, scores, upscaled)
+        return (Self.mergeSoftmax(partials), upscaled)
+    }
+
+    /// x -> exp(x - max x) in place over `count` values; returns (max x, the sum of the exponentials).
+    static func exponentiate(_ x: UnsafeMutablePointer<Float>, count: Int) -> (Float, Float) {
+        var maximum = -Float.infinity
+        for j in 0..<count { maximum = max(maximum, x[j]) }
+        let m = V8(repeating: maximum)
+        var sums = V8(), j = 0
+        while j + 8 <= count {
+            let value = Elementwise.exp(load8(x + j) - m)
+            store8(value, x + j)
+            sums += value
+            j += 8
+        }
+        var sum = sums.sum()
+        while j < count { x[j] = Foundation.exp(x[j] - maximum); sum += x[j]; j += 1 }
+        return (maximum, sum)
+    }
+
+    /// Per-tile softmax pieces [tiles, f, 256 + 2] (weighted rows, maximum, sum) -> the softmax-weighted sums over
+    /// all tiles [f, 256].
+    static func mergeSoftmax(_ partials: Tensor) -> Tensor {
+        let (tiles, rows) = (partials.shape[0], partials.shape[1])
+        var sums = Tensor(shape: [rows, 256], data: [Float](repeating: 0, count: rows * 256))
+        for i in 0..<rows {
+            let state = { (tile: Int) in (tile * rows + i) * 258 }
+            let maximum = (0..<tiles).map { partials.data[state($0) + 256] }.max()!
+            var total: Float = 0
+            for tile in 0..<tiles {
+                let factor = Foundation.exp(partials.data[state(tile) + 256] - maximum)
+                total += factor * partials.data[state(tile) + 257]
+                for c in 0..<256 { sums.data[i * 256 + c] += factor * partials.data[state(tile) + c] }
+            }
+            for c in 0..<256 { sums.data[i * 256 + c] /= total }
+        }
+        return sums
     }
 
     /// Mean and 1 / sqrt(biased variance + epsilon) of `count` values (a multiple of 8; two passes, as torch).
