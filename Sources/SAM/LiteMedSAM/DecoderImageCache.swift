@@ -129,7 +129,9 @@ struct DecoderImageCache {
     static func transposedHeads(_ x: Tensor) -> Tensor {
         let n = x.shape[0], stride = Attention.keyStride(for: n)
         var out = Tensor(shape: [8, 16, stride], data: [Float](repeating: 0, count: 128 * stride))
-        for r in 0..<n { for c in 0..<128 { out.data[c * stride + r] = x.data[r * 128 + c] } }
+        x.data.withUnsafeBufferPointer { source in out.data.withUnsafeMutableBufferPointer { target in
+            for r in 0..<n { for c in 0..<128 { target[c * stride + r] = source[r * 128 + c] } }
+        } }
         return out
     }
 
@@ -137,7 +139,13 @@ struct DecoderImageCache {
     static func headMajor(_ x: Tensor) -> Tensor {
         let n = x.shape[0]
         var out = Tensor.uninitialized([8, n, 16])
-        for r in 0..<n { for h in 0..<8 { for d in 0..<16 { out.data[(h * n + r) * 16 + d] = x.data[r * 128 + h * 16 + d] } } }
+        x.data.withUnsafeBufferPointer { source in out.data.withUnsafeMutableBufferPointer { target in
+            for r in 0..<n {
+                for h in 0..<8 {
+                    (target.baseAddress! + (h * n + r) * 16).update(from: source.baseAddress! + r * 128 + h * 16, count: 16)
+                }
+            }
+        } }
         return out
     }
 }
