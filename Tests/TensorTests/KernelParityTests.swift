@@ -119,28 +119,51 @@ extension KernelParityTests {
 }
 
 extension KernelParityTests {
-    /// The fused window gather (with LayerNorm) and scatter (with residual) against padding, partitioning and
-    /// normalizing written out one step at a time; sizes that need padding on both sides, and none.
-    @Test(arguments: [(10, 9, 12, 7), (14, 14, 8, 7), (5, 3, 3, 2)])
-    func windowPartitionMatchesTheComposition(h: Int, w: Int, c: Int, window: Int) {
+    /// The fused window attention against padding, partitioning, LayerNorm, the qkv product, per-head attention,
+    /// the projection and the residual written out one step at a time; sizes that need padding on both sides and
+    /// none, head sizes read in place (32) and copied (8), and several chunks of windows per thread.
+    @Test(arguments: [(10, 9, 16, 7, 2), (30, 29, 64, 7, 2), (14, 14, 32, 7, 1), (5, 3, 16, 2, 2)])
+    func windowAttentionMatchesTheComposition(h: Int, w: Int, c: Int, window: Int, heads: Int) {
         var g = Generator(state: UInt64(h * 100 + w * 10 + c))
-        let x = Self.random([h, w, c], &g), gamma = Self.random([c], &g), beta = Self.random([c], &g)
+        let x = Self.random([h, w, c], &g), n = window * window, hd = c / heads
+        let weights = WindowAttention.Weights(
+            normWeight: Self.random([c], &g), normBias: Self.random([c], &g), epsilon: 1e-5, qkv: Self.random([3 * c, c], &g),
+            qkvBias: Self.random([3 * c], &g), projection: Self.random([c, c], &g), projectionBias: Self.random([c], &g),
+            positionBias: Self.random([heads, n, n], &g))
         let (down, across) = ((h + window - 1) / window, (w + window - 1) / window)
-        let n = window * window
+        func token(_ y: Int, _ col: Int) -> Int {
+            let index: Int = (y / window) * across + col / window
+            return index * n + (y % window) * window + col % window
+        }
         var padded = [Float](repeating: 0, count: down * across * n * c)
-        for y in 0..<h {
-            for col in 0..<w {
-                let token = ((y / window) * across + col / window) * n + (y % window) * window + col % window
-                for ch in 0..<c { padded[token * c + ch] = x.data[(y * w + col) * c + ch] }
+        for y in 0..<h { for col in 0..<w { for ch in 0..<c { padded[token(y, col) * c + ch] = x.data[(y * w + col) * c + ch] } } }
+        let normalized = NaiveKernels.layerNorm(Tensor(shape: [down * across * n, c], data: padded), weight: weights.normWeight,
+                                                bias: weights.normBias, epsilon: 1e-5)
+        let packed = NaiveKernels.linear(normalized, weight: weights.qkv, bias: weights.qkvBias).data
+        var attended = [Float](repeating: 0, count: down * across * n * c)
+        for window in 0..<(down * across) {
+            for head in 0..<heads {
+                func part(_ offset: Int) -> [Float] {
+                    var rows: [Float] = []
+                    for t in 0..<n {
+                        let start: Int = (window * n + t) * 3 * c + head * 3 * hd + offset
+                        rows += packed[start..<(start + hd)]
+                    }
+                    return rows
+                }
+                let bias = Array(weights.positionBias.data[(head * n * n)..<((head + 1) * n * n)])
+                let out = NaiveKernels.attention(q: part(0), k: part(hd), v: part(2 * hd), lq: n, lk: n, d: hd, dv: hd,
+                                                 scale: 1 / Float(hd).squareRoot(), bias: bias)
+                for t in 0..<n { for d in 0..<hd { attended[(window * n + t) * c + head * hd + d] = out[t * hd + d] } }
             }
         }
-        let expected = NaiveKernels.layerNorm(Tensor(shape: [down * across * n, c], data: padded), weight: gamma, bias: beta,
-                                              epsilon: 1e-5)
-        let gathered = WindowPartition.gatherNormalized(x, window: window, weight: gamma, bias: beta, epsilon: 1e-5)
-        #expect(gathered.shape == expected.shape)
-        #expect(gathered.maxAbsDifference(expected) < 1e-5)
-
-        let back = WindowPartition.scatterAdding(Tensor(shape: [down * across * n, c], data: padded), to: x, window: window)
-        #expect(back.maxAbsDifference(Tensor(shape: x.shape, data: x.data.map { 2 * $0 })) == 0)
+        let projected = NaiveKernels.linear(Tensor(shape: [down * across * n, c], data: attended), weight: weights.projection,
+                                            bias: weights.projectionBias).data
+        var expected = x.data
+        for y in 0..<h { for col in 0..<w { for ch in 0..<c { expected[(y * w + col) * c + ch] += projected[token(y, col) * c + ch] } } }
+        let fused = WindowAttention.forward(x, window: window, heads: heads, weights: weights)
+        #expect(fused.shape == x.shape)
+        let scale = expected.map(abs).max()!
+        #expect(fused.maxAbsDifference(Tensor(shape: x.shape, data: expected)) < 1e-5 * scale)
     }
 }

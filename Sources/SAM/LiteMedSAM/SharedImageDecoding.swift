@@ -191,7 +191,7 @@ extension MaskDecoder {
                                       transposeB: true, ldc: tileRows, parallel: false)
                         let state = partial.pointer + tile * finalRows * 258
                         for i in 0..<finalRows {
-                            let (maximum, sum) = Self.exponentiate(scores + i * tileRows, count: rows.count)
+                            let (maximum, sum) = Softmax.exponentiate(scores + i * tileRows, count: rows.count)
                             state[i * 258 + 256] = maximum
                             state[i * 258 + 257] = sum
                         }
@@ -202,23 +202,6 @@ extension MaskDecoder {
             }
         }
         return (Self.mergeSoftmax(partials), upscaled)
-    }
-
-    /// x -> exp(x - max x) in place over `count` values; returns (max x, the sum of the exponentials).
-    static func exponentiate(_ x: UnsafeMutablePointer<Float>, count: Int) -> (Float, Float) {
-        var maximum = -Float.infinity
-        for j in 0..<count { maximum = max(maximum, x[j]) }
-        let m = V8(repeating: maximum)
-        var sums = V8(), j = 0
-        while j + 8 <= count {
-            let value = Elementwise.exp(load8(x + j) - m)
-            store8(value, x + j)
-            sums += value
-            j += 8
-        }
-        var sum = sums.sum()
-        while j < count { x[j] = Foundation.exp(x[j] - maximum); sum += x[j]; j += 1 }
-        return (maximum, sum)
     }
 
     /// Per-tile softmax pieces [tiles, f, 256 + 2] (weighted rows, maximum, sum) -> the softmax-weighted sums over

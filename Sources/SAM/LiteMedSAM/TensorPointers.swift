@@ -1,17 +1,6 @@
 import Tensor
 
-/// Pointers into tensors for the decoder's parallel row loops: read-only ones (never written through) and
-/// mutable ones (each worker writes only its own rows).
-func withPointers<R>(_ tensors: [Tensor], _ body: ([UncheckedPointer<Float>]) -> R) -> R {
-    func nest(_ index: Int, _ pointers: [UncheckedPointer<Float>]) -> R {
-        guard index < tensors.count else { return body(pointers) }
-        return tensors[index].data.withUnsafeBufferPointer {
-            nest(index + 1, pointers + [UncheckedPointer(UnsafeMutablePointer(mutating: $0.baseAddress!))])
-        }
-    }
-    return nest(0, [])
-}
-
+/// Mutable pointers into tensors for the decoder's parallel row loops (each worker writes only its own rows).
 func withMutablePointers<R>(_ a: inout Tensor, _ b: inout Tensor, _ body: (UncheckedPointer<Float>, UncheckedPointer<Float>) -> R) -> R {
     a.data.withUnsafeMutableBufferPointer { pa in b.data.withUnsafeMutableBufferPointer { pb in
         body(UncheckedPointer(pa.baseAddress!), UncheckedPointer(pb.baseAddress!))

@@ -41,9 +41,9 @@ struct PatchMerging {
 /// to whole windows), + input; 3x3 depthwise local conv; MLP (LayerNorm, fc1, GELU, fc2), + input.
 struct TinyViTBlock {
     let channels: Int, heads: Int, window: Int
-    let attentionNorm: Norm, qkv: Dense, projection: Dense
-    /// [heads, window^2, window^2], expanded from attention_biases by TinyViT's offset table.
-    let positionBias: Tensor
+    /// The attention's norm, qkv, projection and position biases ([heads, window^2, window^2], expanded from
+    /// attention_biases by TinyViT's offset table).
+    let attentionWeights: WindowAttention.Weights
     let localConv: FoldedConv
     let mlpNorm: Norm, fc1: Dense, fc2: Dense
 
@@ -51,15 +51,17 @@ struct TinyViTBlock {
         self.channels = channels
         self.heads = heads
         self.window = window
-        attentionNorm = Norm(store, prefix + ".attn.norm", channels)
-        qkv = Dense(store, prefix + ".attn.qkv", in: channels, out: 3 * channels)
-        projection = Dense(store, prefix + ".attn.proj", in: channels, out: channels)
+        let attentionNorm = Norm(store, prefix + ".attn.norm", channels)
+        let qkv = Dense(store, prefix + ".attn.qkv", in: channels, out: 3 * channels)
+        let projection = Dense(store, prefix + ".attn.proj", in: channels, out: channels)
         let (indices, offsetCount) = Self.biasIndices(window: window)
         let table = store.tensor(prefix + ".attn.attention_biases", [heads, offsetCount])
         let n = window * window
         var bias = [Float](repeating: 0, count: heads * n * n)
         for h in 0..<heads { for i in 0..<(n * n) { bias[h * n * n + i] = table.data[h * offsetCount + indices[i]] } }
-        positionBias = Tensor(shape: [heads, n, n], data: bias)
+        attentionWeights = .init(normWeight: attentionNorm.weight, normBias: attentionNorm.bias, epsilon: attentionNorm.epsilon,
+                                 qkv: qkv.weight, qkvBias: qkv.bias!, projection: projection.weight,
+                                 projectionBias: projection.bias!, positionBias: Tensor(shape: [heads, n, n], data: bias))
         localConv = FoldedConv(store, prefix + ".local_conv", in: channels, out: channels, kernel: 3, depthwise: true)
         mlpNorm = Norm(store, prefix + ".mlp.norm", channels)
         fc1 = Dense(store, prefix + ".mlp.fc1", in: channels, out: 4 * channels)
@@ -94,31 +96,8 @@ struct TinyViTBlock {
 
     /// Pads to whole windows with zeros, attends within each window, drops the padding, adds the input.
     func windowAttention(_ x: Tensor, timer: StageTimer? = nil, stage: String = "") -> Tensor {
-        let c = x.shape[2], ws = window
-        let (down, across) = WindowPartition.grid(h: x.shape[0], w: x.shape[1], window: ws)
-        let n = ws * ws, windows = down * across
-        // Window-major tokens, normalized (padded ones too, as F.pad before the attention's norm), then per token
-        // and head [q | k | v] of head_dim each.
-        let packed = timer.measure(stage + " norm+qkv") {
-            qkv(WindowPartition.gatherNormalized(x, window: ws, weight: attentionNorm.weight, bias: attentionNorm.bias,
-                                                 epsilon: attentionNorm.epsilon))
+        timer.measure(stage + " attention") {
+            WindowAttention.forward(x, window: window, heads: heads, weights: attentionWeights)
         }
-        let headDim = c / heads
-        var attended = Tensor.uninitialized([windows * n, c])
-        let row = 3 * c
-        timer.measure(stage + " attention core") {
-            packed.data.withUnsafeBufferPointer { p in attended.data.withUnsafeMutableBufferPointer { o in
-                positionBias.data.withUnsafeBufferPointer { b in
-                    let layout = Attention.Layout(groupStride: n * row, headOffset: 3 * headDim, rowStride: row)
-                    Attention.forward(q: p.baseAddress!, qLayout: layout, k: p.baseAddress! + headDim, kLayout: layout,
-                                      v: p.baseAddress! + 2 * headDim, vLayout: layout, out: o.baseAddress!,
-                                      outLayout: .init(groupStride: n * c, headOffset: headDim, rowStride: c),
-                                      groups: windows, heads: heads, lq: n, lk: n, keyDim: headDim, valueDim: headDim,
-                                      scale: 1 / Float(headDim).squareRoot(), bias: b.baseAddress!)
-                }
-            } }
-        }
-        let projected = timer.measure(stage + " proj") { projection(attended) }
-        return WindowPartition.scatterAdding(projected, to: x, window: ws)
     }
 }

@@ -5,8 +5,10 @@ import Foundation
 /// q|k|v packing, SAM's head-split channels) need no copies.
 ///
 /// Each pair runs in registers (AttentionBlocks): K is copied transposed into zero-padded scratch once per pair
-/// (V too, unless its head size is a multiple of 16, when it is read in place), scores are built 4 query rows by 24 keys at a time, softmax runs on each row, and P V is built
-/// 6 rows by 16 value columns at a time. (SAM's head sizes, 16 and 32, are far too small for sgemm's packing to pay.)
+/// (8 x 8 blocks through registers; V too, unless its head size is a multiple of 16, when it is read in place).
+/// Query rows go 12 at a time, so their scores stay in L1: built 4 rows by 24 keys at a time, exponentiated (the
+/// 1 / sum folded into the output), and P V built 6 rows by 16 value columns at a time. (SAM's head sizes, 16 and
+/// 32, are far too small for sgemm's packing to pay.)
 public enum Attention {
     /// Where one operand lives: element (group g, head h, row r, column c) is at
     /// base + g * groupStride + h * headOffset + r * rowStride + c.
@@ -45,7 +47,7 @@ public enum Attention {
         // One pair's query rows split over the threads when there are fewer pairs than threads (SAM's decoder).
         let rowParts = pairs >= ParallelLoop.threads ? 1 : max(1, min(ParallelLoop.threads, lq / 64))
         ParallelLoop.forRanges(count: pairs * rowParts, minimumChunk: 1) { range in
-            var scratch = AttentionBlocks.Scratch(lq: lq, lk: lk, keys: keys, keyDim: keyDim, values: values)
+            var scratch = AttentionBlocks.Scratch(lk: lk, keys: keys, keyDim: keyDim, values: values)
             defer { scratch.deallocate() }
             var loaded = -1
             for item in range {
@@ -84,7 +86,7 @@ public enum Attention {
                             UncheckedPointer(UnsafeMutablePointer(mutating: v)))
         let op = UncheckedPointer(out)
         ParallelLoop.forRanges(count: heads, minimumChunk: 1) { range in
-            var scratch = AttentionBlocks.Scratch(lq: lq, lk: lk, keys: keyStride, keyDim: keyDim, values: valueDim,
+            var scratch = AttentionBlocks.Scratch(lk: lk, keys: keyStride, keyDim: keyDim, values: valueDim,
                                                   owned: false)
             defer { scratch.deallocate() }
             for h in range {

@@ -6,17 +6,22 @@ enum AttentionBlocks {
 
     static func roundUp(_ n: Int, _ multiple: Int) -> Int { (n + multiple - 1) / multiple * multiple }
 
+    /// Query rows handled together: their scores [rowBlock, keys] stay in L1 from the products through the
+    /// softmax to P V (a multiple of both the 4-row score block and the 6-row value block).
+    static let rowBlock = 12
+
     /// Per-thread buffers: K transposed [keyDim, keys] and V [lk, values] (row stride vStride), zero-padded (or
-    /// the caller's matrices already in that form: `owned` false); scores [lq, keys]; one block of scaled queries
-    /// [4, keyDim] and one of output rows [6, values].
+    /// the caller's matrices already in that form: `owned` false); scores [rowBlock, keys] and their inverse
+    /// softmax sums; one block of scaled queries [4, keyDim] and one of output rows [6, values].
     struct Scratch {
         var kT: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, vStride: Int
-        let scores: UnsafeMutablePointer<Float>, queries: UnsafeMutablePointer<Float>, block: UnsafeMutablePointer<Float>
+        let scores: UnsafeMutablePointer<Float>, inverseSums: UnsafeMutablePointer<Float>
+        let queries: UnsafeMutablePointer<Float>, block: UnsafeMutablePointer<Float>
         let keys: Int, values: Int
         /// The buffers this scratch allocated (nil when it only points at the caller's).
         let ownedK: UnsafeMutablePointer<Float>?, ownedV: UnsafeMutablePointer<Float>?
 
-        init(lq: Int, lk: Int, keys: Int, keyDim: Int, values: Int, owned: Bool = true) {
+        init(lk: Int, keys: Int, keyDim: Int, values: Int, owned: Bool = true) {
             self.keys = keys
             self.values = values
             vStride = values
@@ -26,14 +31,15 @@ enum AttentionBlocks {
             ownedV?.initialize(repeating: 0, count: lk * values)
             kT = ownedK ?? UnsafeMutablePointer(bitPattern: 16)!
             v = ownedV ?? UnsafeMutablePointer(bitPattern: 16)!
-            scores = .allocate(capacity: lq * keys)
+            scores = .allocate(capacity: AttentionBlocks.rowBlock * keys)
+            inverseSums = .allocate(capacity: AttentionBlocks.rowBlock)
             queries = .allocate(capacity: 4 * keyDim)
             block = .allocate(capacity: 6 * values)
         }
 
         func deallocate() {
             ownedK?.deallocate(); ownedV?.deallocate()
-            scores.deallocate(); queries.deallocate(); block.deallocate()
+            scores.deallocate(); inverseSums.deallocate(); queries.deallocate(); block.deallocate()
         }
 
         /// Copies one pair's K (transposed; the padding stays zero) and points at its V where the kernels can
@@ -41,7 +47,22 @@ enum AttentionBlocks {
         mutating func load(k: UnsafePointer<Float>, kRowStride: Int, v source: UnsafePointer<Float>, vRowStride: Int, lk: Int,
                            keyDim: Int, valueDim: Int) {
             let target = ownedK!
-            for j in 0..<lk {
+            var j0 = 0
+            while j0 + 8 <= lk && keyDim % 8 == 0 {  // 8 x 8 blocks transposed in registers
+                for d in stride(from: 0, to: keyDim, by: 8) {
+                    let from = k + j0 * kRowStride + d, to = target + d * keys + j0
+                    let m = transposed8x8((AttentionBlocks.load(from), AttentionBlocks.load(from + kRowStride),
+                                           AttentionBlocks.load(from + 2 * kRowStride), AttentionBlocks.load(from + 3 * kRowStride),
+                                           AttentionBlocks.load(from + 4 * kRowStride), AttentionBlocks.load(from + 5 * kRowStride),
+                                           AttentionBlocks.load(from + 6 * kRowStride), AttentionBlocks.load(from + 7 * kRowStride)))
+                    AttentionBlocks.store(m.0, to); AttentionBlocks.store(m.1, to + keys)
+                    AttentionBlocks.store(m.2, to + 2 * keys); AttentionBlocks.store(m.3, to + 3 * keys)
+                    AttentionBlocks.store(m.4, to + 4 * keys); AttentionBlocks.store(m.5, to + 5 * keys)
+                    AttentionBlocks.store(m.6, to + 6 * keys); AttentionBlocks.store(m.7, to + 7 * keys)
+                }
+                j0 += 8
+            }
+            for j in j0..<lk {
                 let row = k + j * kRowStride
                 var d = 0
                 while d + 8 <= keyDim {
@@ -62,45 +83,70 @@ enum AttentionBlocks {
         }
     }
 
-    /// Output rows [0, rows) of one pair: scores, bias, softmax, then P V into `out`.
+    /// The transpose of 8 rows of 8: three perfect unshuffles of the 64 values (each rotates the index bits
+    /// r2 r1 r0 c2 c1 c0 right by one) turn row-major into column-major.
+    @inline(__always)
+    static func transposed8x8(_ rows: (V, V, V, V, V, V, V, V)) -> (V, V, V, V, V, V, V, V) {
+        var m = rows
+        for _ in 0..<3 {
+            let (p0, p1, p2, p3) = (SIMD16(lowHalf: m.0, highHalf: m.1), SIMD16(lowHalf: m.2, highHalf: m.3),
+                                    SIMD16(lowHalf: m.4, highHalf: m.5), SIMD16(lowHalf: m.6, highHalf: m.7))
+            m = (p0.evenHalf, p1.evenHalf, p2.evenHalf, p3.evenHalf, p0.oddHalf, p1.oddHalf, p2.oddHalf, p3.oddHalf)
+        }
+        return m
+    }
+
+    /// Output rows [0, rows) of one pair, rowBlock rows at a time: scores, bias and unnormalized softmax, then
+    /// P V scaled by the inverse sums, straight into `out` when valueDim is a multiple of 16.
     static func attend(q: UnsafePointer<Float>, qRowStride: Int, scratch: Scratch, rows: Int, lk: Int, keys: Int,
                        keyDim: Int, values: Int, scale: Float, bias: UnsafePointer<Float>?,
                        out: UnsafeMutablePointer<Float>, outRowStride: Int, valueDim: Int) {
-        var r = 0
-        while r < rows {
-            let count = min(4, rows - r)
-            for i in 0..<count {  // the block's queries, scaled, contiguous
-                let from = q + (r + i) * qRowStride, to = scratch.queries + i * keyDim
-                for d in 0..<keyDim { to[d] = from[d] * scale }
-            }
-            if count == 4 {
-                scores4(scratch.queries, scratch.kT, keys, keyDim, scratch.scores + r * keys)
-            } else {
-                for i in 0..<count {
-                    scores1(scratch.queries + i * keyDim, scratch.kT, keys, keyDim, scratch.scores + (r + i) * keys)
+        let direct = valueDim == values
+        for first in stride(from: 0, to: rows, by: rowBlock) {
+            let blockRows = min(rowBlock, rows - first)
+            var i = 0
+            while i < blockRows {
+                let count = min(4, blockRows - i)
+                for row in 0..<count {  // the queries, scaled, contiguous
+                    let from = q + (first + i + row) * qRowStride, to = scratch.queries + row * keyDim
+                    for d in 0..<keyDim { to[d] = from[d] * scale }
                 }
-            }
-            r += count
-        }
-        for row in 0..<rows {
-            let s = scratch.scores + row * keys
-            if let bias { addRow(s, bias + row * lk, lk) }
-            Softmax.row(s, lk)
-        }
-        r = 0
-        while r < rows {
-            let count = min(6, rows - r)
-            for c in stride(from: 0, to: values, by: 16) {
-                if count == 6 {
-                    values6(scratch.scores + r * keys, keys, scratch.v + c, scratch.vStride, lk, scratch.block + c, values)
+                if count == 4 {
+                    scores4(scratch.queries, scratch.kT, keys, keyDim, scratch.scores + i * keys)
                 } else {
-                    for i in 0..<count {
-                        values1(scratch.scores + (r + i) * keys, scratch.v + c, scratch.vStride, lk, scratch.block + i * values + c)
+                    for row in 0..<count {
+                        scores1(scratch.queries + row * keyDim, scratch.kT, keys, keyDim, scratch.scores + (i + row) * keys)
                     }
                 }
+                i += count
             }
-            for i in 0..<count { (out + (r + i) * outRowStride).update(from: scratch.block + i * values, count: valueDim) }
-            r += count
+            for row in 0..<blockRows {
+                let sum = Softmax.exponentiate(scratch.scores + row * keys, bias: bias.map { $0 + (first + row) * lk },
+                                               count: lk).sum
+                scratch.inverseSums[row] = 1 / sum
+            }
+            i = 0
+            while i < blockRows {
+                let count = min(6, blockRows - i)
+                let (target, targetStride) = direct ? (out + (first + i) * outRowStride, outRowStride) : (scratch.block, values)
+                let p = scratch.scores + i * keys, inverse = scratch.inverseSums + i
+                for c in stride(from: 0, to: values, by: 16) {
+                    if count == 6 {
+                        values6(p, keys, scratch.v + c, scratch.vStride, lk, inverse, target + c, targetStride)
+                    } else {
+                        for row in 0..<count {
+                            values1(p + row * keys, scratch.v + c, scratch.vStride, lk, inverse[row],
+                                    target + row * targetStride + c)
+                        }
+                    }
+                }
+                if !direct {
+                    for row in 0..<count {
+                        (out + (first + i + row) * outRowStride).update(from: scratch.block + row * values, count: valueDim)
+                    }
+                }
+                i += count
+            }
         }
     }
 
@@ -162,10 +208,10 @@ enum AttentionBlocks {
         while j < n { s[j] += b[j]; j += 1 }
     }
 
-    /// 6 rows x 16 columns of P V: o[i, c] = sum_j p[i, j] * v[j, c].
+    /// 6 rows x 16 columns of P V: o[i, c] = scale[i] * sum_j p[i, j] * v[j, c].
     @inline(__always)
     static func values6(_ p: UnsafePointer<Float>, _ ps: Int, _ v: UnsafePointer<Float>, _ vs: Int, _ lk: Int,
-                        _ o: UnsafeMutablePointer<Float>, _ os: Int) {
+                        _ scale: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ os: Int) {
         var a00 = V(), a01 = V(), a10 = V(), a11 = V(), a20 = V(), a21 = V()
         var a30 = V(), a31 = V(), a40 = V(), a41 = V(), a50 = V(), a51 = V()
         for j in 0..<lk {
@@ -183,13 +229,22 @@ enum AttentionBlocks {
             w = V(repeating: p[5 * ps + j])
             a50 = a50.addingFusedProduct(w, v0); a51 = a51.addingFusedProduct(w, v1)
         }
-        store(a00, o); store(a01, o + 8); store(a10, o + os); store(a11, o + os + 8)
-        store(a20, o + 2 * os); store(a21, o + 2 * os + 8); store(a30, o + 3 * os); store(a31, o + 3 * os + 8)
-        store(a40, o + 4 * os); store(a41, o + 4 * os + 8); store(a50, o + 5 * os); store(a51, o + 5 * os + 8)
+        var w = V(repeating: scale[0])
+        store(a00 * w, o); store(a01 * w, o + 8)
+        w = V(repeating: scale[1])
+        store(a10 * w, o + os); store(a11 * w, o + os + 8)
+        w = V(repeating: scale[2])
+        store(a20 * w, o + 2 * os); store(a21 * w, o + 2 * os + 8)
+        w = V(repeating: scale[3])
+        store(a30 * w, o + 3 * os); store(a31 * w, o + 3 * os + 8)
+        w = V(repeating: scale[4])
+        store(a40 * w, o + 4 * os); store(a41 * w, o + 4 * os + 8)
+        w = V(repeating: scale[5])
+        store(a50 * w, o + 5 * os); store(a51 * w, o + 5 * os + 8)
     }
 
     @inline(__always)
-    static func values1(_ p: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ vs: Int, _ lk: Int,
+    static func values1(_ p: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ vs: Int, _ lk: Int, _ scale: Float,
                         _ o: UnsafeMutablePointer<Float>) {
         var a0 = V(), a1 = V()
         for j in 0..<lk {
@@ -197,7 +252,7 @@ enum AttentionBlocks {
             a0 = a0.addingFusedProduct(w, load(v + j * vs))
             a1 = a1.addingFusedProduct(w, load(v + j * vs + 8))
         }
-        store(a0, o); store(a1, o + 8)
+        store(a0 * V(repeating: scale), o); store(a1 * V(repeating: scale), o + 8)
     }
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }

@@ -97,17 +97,39 @@ public enum Softmax {
         }
     }
 
-    /// One row in place: the maximum, exp(x - max) with a vector running sum (one horizontal sum per row), the
-    /// scaling; the last partial 8 lanes go through the same vector exp.
+    /// One row in place: exponentiate (below), then scale by the inverse sum.
     @inline(__always)
     static func row(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        let (_, sum) = exponentiate(p, count: n)
+        let scale = SIMD8<Float>(repeating: 1 / sum)
+        var j = 0
+        while j + 8 <= n { Convolution.store(Convolution.load(p + j) * scale, p + j); j += 8 }
+        while j < n { p[j] *= scale[0]; j += 1 }
+    }
+
+    /// The unnormalized half of a softmax, in place over `count` values: x (+ bias, when given) -> exp(x - max),
+    /// with a vector running sum (the last partial 8 lanes go through the same vector exp). Returns the maximum
+    /// (of x + bias) and the sum of the exponentials; callers fold 1 / sum into whatever reads the row next.
+    @inline(__always)
+    public static func exponentiate(_ p: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil,
+                                    count n: Int) -> (maximum: Float, sum: Float) {
         typealias V = SIMD8<Float>
         var lanes = V(repeating: -.infinity)
         var i = 0
-        while i + 8 <= n {
-            let v = Convolution.load(p + i)
-            lanes = lanes.replacing(with: v, where: v .> lanes)
-            i += 8
+        if let bias {
+            while i + 8 <= n {
+                let v = Convolution.load(p + i) + Convolution.load(bias + i)
+                Convolution.store(v, p + i)
+                lanes = lanes.replacing(with: v, where: v .> lanes)
+                i += 8
+            }
+            for j in i..<n { p[j] += bias[j] }
+        } else {
+            while i + 8 <= n {
+                let v = Convolution.load(p + i)
+                lanes = lanes.replacing(with: v, where: v .> lanes)
+                i += 8
+            }
         }
         var top = max(max(max(lanes[0], lanes[1]), max(lanes[2], lanes[3])), max(max(lanes[4], lanes[5]), max(lanes[6], lanes[7])))
         while i < n { top = max(top, p[i]); i += 1 }
@@ -128,9 +150,6 @@ public enum Softmax {
             for lane in 0..<(n - i) { p[i + lane] = e[lane] }
             sums += e
         }
-        let scale = V(repeating: 1 / sums.sum())
-        var j = 0
-        while j + 8 <= n { Convolution.store(Convolution.load(p + j) * scale, p + j); j += 8 }
-        while j < n { p[j] *= scale[0]; j += 1 }
+        return (top, sums.sum())
     }
 }

@@ -1,0 +1,89 @@
+import Foundation
+
+/// TinyViT's window attention with its residual, fused over chunks of windows:
+/// out = x + unpartition(proj(attention(qkv(LayerNorm(partition(pad(x))))))), x [H, W, C] channels-last.
+/// Each thread takes whole windows, about chunkTokens tokens at a time, and runs every step on them while they
+/// are in its L2: gather + normalize, the qkv product, attention per (window, head), the projection, and the
+/// scatter that adds the residual. Padded tokens (bottom/right, to whole windows) are zeros before the norm, as
+/// F.pad, so they normalize to the norm's bias; they take part in the attention and are dropped at the scatter.
+public enum WindowAttention {
+    /// Tokens per chunk, about: a chunk's [q | k | v] rows (3C floats each) plus its normalized rows fit in L2.
+    static let chunkTokens = 256
+
+    /// Weights as torch stores them: qkv [3C, C] with per-head [q | k | v] output columns, projection [C, C],
+    /// positionBias [heads, window^2, window^2].
+    public struct Weights: Sendable {
+        public let normWeight: Tensor, normBias: Tensor, epsilon: Float
+        public let qkv: Tensor, qkvBias: Tensor, projection: Tensor, projectionBias: Tensor, positionBias: Tensor
+
+        public init(normWeight: Tensor, normBias: Tensor, epsilon: Float, qkv: Tensor, qkvBias: Tensor,
+                    projection: Tensor, projectionBias: Tensor, positionBias: Tensor) {
+            (self.normWeight, self.normBias, self.epsilon) = (normWeight, normBias, epsilon)
+            (self.qkv, self.qkvBias, self.projection, self.projectionBias) = (qkv, qkvBias, projection, projectionBias)
+            self.positionBias = positionBias
+        }
+    }
+
+    public static func forward(_ x: Tensor, window: Int, heads: Int, weights: Weights) -> Tensor {
+        let (h, w, c) = (x.shape[0], x.shape[1], x.shape[2])
+        let (down, across) = WindowPartition.grid(h: h, w: w, window: window)
+        let n = window * window, windows = down * across, headDim = c / heads
+        precondition(headDim * heads == c && weights.qkv.shape == [3 * c, c] && weights.positionBias.count == heads * n * n)
+        FlopCounter.add(2 * windows * n * c * 4 * c)  // the qkv and projection products; Attention counts its own
+        let perChunk = max(1, chunkTokens / n), chunks = (windows + perChunk - 1) / perChunk
+        var out = Tensor.uninitialized(x.shape)
+        let wt = weights
+        withPointers([x, wt.normWeight, wt.normBias, wt.qkv, wt.qkvBias, wt.projection, wt.projectionBias, wt.positionBias]) { p in
+            let (input, gamma, beta, qkv, qkvBias, projection, projectionBias, bias) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])
+            out.data.withUnsafeMutableBufferPointer { o in
+                let output = UncheckedPointer(o.baseAddress!)
+                ParallelLoop.forRanges(count: chunks, minimumChunk: 1) { range in
+                    let tokens = perChunk * n
+                    let normalized = UnsafeMutablePointer<Float>.allocate(capacity: tokens * 4 * c)  // then the attended rows
+                    defer { normalized.deallocate() }
+                    let packed = normalized + tokens * c  // [q | k | v] rows, then the projected rows
+                    ParallelLoop.serially {
+                        for chunk in range {
+                            let first = chunk * perChunk, count = min(perChunk, windows - first), rows = count * n
+                            for t in 0..<rows {
+                                let (y, column) = WindowPartition.position(first * n + t, window: window, across: across)
+                                if y < h && column < w {
+                                    LayerNorm.row(input.pointer + (y * w + column) * c, into: normalized + t * c, c,
+                                                  gamma.pointer, beta.pointer, wt.epsilon)
+                                } else {
+                                    (normalized + t * c).update(from: beta.pointer, count: c)
+                                }
+                                (packed + t * 3 * c).update(from: qkvBias.pointer, count: 3 * c)
+                            }
+                            GEMM.multiply(normalized, qkv.pointer, into: packed, m: rows, n: 3 * c, k: c, transposeB: true,
+                                          beta: 1, parallel: false)
+                            let layout = Attention.Layout(groupStride: n * 3 * c, headOffset: 3 * headDim, rowStride: 3 * c)
+                            Attention.forward(q: packed, qLayout: layout, k: packed + headDim, kLayout: layout,
+                                              v: packed + 2 * headDim, vLayout: layout, out: normalized,
+                                              outLayout: .init(groupStride: n * c, headOffset: headDim, rowStride: c),
+                                              groups: count, heads: heads, lq: n, lk: n, keyDim: headDim, valueDim: headDim,
+                                              scale: 1 / Float(headDim).squareRoot(), bias: bias.pointer)
+                            for t in 0..<rows { (packed + t * c).update(from: projectionBias.pointer, count: c) }
+                            GEMM.multiply(normalized, projection.pointer, into: packed, m: rows, n: c, k: c, transposeB: true,
+                                          beta: 1, parallel: false)
+                            for t in 0..<rows {
+                                let (y, column) = WindowPartition.position(first * n + t, window: window, across: across)
+                                guard y < h && column < w else { continue }
+                                let offset = (y * w + column) * c
+                                add(input.pointer + offset, packed + t * c, into: output.pointer + offset, count: c)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    @inline(__always)
+    static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count { Convolution.store(Convolution.load(a + i) + Convolution.load(b + i), y + i); i += 8 }
+        while i < count { y[i] = a[i] + b[i]; i += 1 }
+    }
+}
