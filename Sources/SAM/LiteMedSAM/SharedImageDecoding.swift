@@ -141,8 +141,12 @@ extension MaskDecoder {
         let vectors = Tensor(shape: [6, 256], data: shared.secondOutputBias + shared.normSums[384...] + shared.secondUpscaleSums
                              + shared.upscaleConstant + shared.upscaleBias + upscaleNorm.weight.data + upscaleNorm.bias.data
                              + [Float](repeating: 0, count: 128))
+        // The final queries transposed [256, f]: each tile's scores come out keys-major [rows, f] from a product
+        // without packing (OpenBLAS would pack the whole tile for a 16-row product).
+        var transposedQueries = [Float](repeating: 0, count: 256 * finalRows)
+        for i in 0..<finalRows { for c in 0..<256 { transposedQueries[c * finalRows + i] = finalQueries.data[i * 256 + c] } }
         let inputs = [image1.keys, cache.upscaleBasis, norm.weight, norm.bias, positional, vectors, image1.statistics,
-                      weights1, right1, weights2, right2, finalQueries]
+                      weights1, right1, weights2, right2, Tensor(shape: [256, finalRows], data: transposedQueries)]
         withPointers(inputs) { p in
             withMutablePointers(&partials, &upscaled) { partial, up in
                 ParallelLoop.forRanges(count: tiles) { range in
@@ -151,12 +155,13 @@ extension MaskDecoder {
                     let v = p[5].pointer
                     let (bias, a, e, constant, convBias) = (v, v + 256, v + 512, v + 768, v + 1024)
                     let (pixelWeight, pixelBias) = (v + 1280, v + 1344)
-                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * (width + 512 + finalRows) + 512)
+                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * (width + 512 + 2 * finalRows) + 512)
                     defer { buffer.deallocate() }
-                    // The tile's keys2 and keys2 + pe, the final scores, and one row's pre-norm values and conv taps.
+                    // The tile's keys2 and keys2 + pe, the final scores (query-major and keys-major), and one row's
+                    // pre-norm values and conv taps.
                     let (keyTile, withPosition) = (buffer + tileRows * width, buffer + tileRows * (width + 256))
-                    let scores = buffer + tileRows * (width + 512)
-                    let (z, conv) = (scores + tileRows * finalRows, scores + tileRows * finalRows + 256)
+                    let (scores, keyScores) = (buffer + tileRows * (width + 512), buffer + tileRows * (width + 512 + finalRows))
+                    let (z, conv) = (keyScores + tileRows * finalRows, keyScores + tileRows * finalRows + 256)
                     for tile in range {
                         let rows = (tile * tileRows)..<min(n, (tile + 1) * tileRows)
                         SmallGEMM.multiply(p[9].pointer + rows.lowerBound * rank2, lda: rank2, p[10].pointer, ldb: 512, into: buffer,
@@ -187,8 +192,9 @@ extension MaskDecoder {
                                 Elementwise.geluRange(target, 0..<64)
                             }
                         }
-                        GEMM.multiply(p[11].pointer, withPosition, into: scores, m: finalRows, n: rows.count, k: 256,
-                                      transposeB: true, ldc: tileRows, parallel: false)
+                        SmallGEMM.multiply(withPosition, lda: 256, p[11].pointer, ldb: finalRows, into: keyScores, ldc: finalRows,
+                                           m: rows.count, n: finalRows, k: 256, accumulate: false)
+                        for j in 0..<rows.count { for i in 0..<finalRows { scores[i * tileRows + j] = keyScores[j * finalRows + i] } }
                         let state = partial.pointer + tile * finalRows * 258
                         for i in 0..<finalRows {
                             let (maximum, sum) = Softmax.exponentiate(scores + i * tileRows, count: rows.count)

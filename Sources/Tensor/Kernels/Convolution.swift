@@ -113,7 +113,7 @@ public enum Convolution {
 
     /// One output row of a depthwise convolution; `rows(iy)` gives input row iy, or nil outside (zero padding).
     /// Each output pixel accumulates bias + its taps in registers, 32 channels at a time (ascending ky, kx).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func depthwiseRow(rows: (Int) -> UnsafePointer<Float>?, outputRow oy: Int, outputWidth ow: Int,
                                     inputWidth w: Int, channels c: Int, kernel k: Int, stride: Int, padding: Int,
                                     taps: UnsafePointer<Float>, bias: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>) {
@@ -162,11 +162,11 @@ public enum Convolution {
         }
     }
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) @usableFromInline static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
-    @inline(__always) static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    @inlinable @inline(__always) @usableFromInline static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 

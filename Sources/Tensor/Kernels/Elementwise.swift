@@ -3,7 +3,7 @@ import Foundation
 
 extension SIMD8 where Scalar == Float {
     /// self + a * b with one rounding, always one vector instruction (see CSIMD/simd_fma.h).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func addingFusedProduct(_ a: Self, _ b: Self) -> Self { volsam_fma8(a, b, self) }
 }
 
@@ -12,14 +12,14 @@ public enum Elementwise {
     public typealias Lanes = SIMD8<Float>
 
     /// min(max(x, lo), hi) lane-wise, as compares and blends (SIMD's generic clamped() is not vectorized).
-    @inline(__always)
-    static func clamp(_ x: Lanes, _ lo: Float, _ hi: Float) -> Lanes {
+    @inlinable @inline(__always)
+    @usableFromInline static func clamp(_ x: Lanes, _ lo: Float, _ hi: Float) -> Lanes {
         let low = x.replacing(with: lo, where: x .< lo)
         return low.replacing(with: hi, where: low .> hi)
     }
 
     /// erf on [-4, 4] as a rational minimax approximation (Eigen's generic_fast_erf_float); +-1 outside.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func erf(_ a: Lanes) -> Lanes {
         let x = clamp(a, -4, 4)
         let x2 = x * x
@@ -38,7 +38,7 @@ public enum Elementwise {
     }
 
     /// exp by range reduction (x = n ln2 + r) and a degree-6 polynomial for exp(r); 0 below -87.3, inf above 88.7.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func exp(_ a: Lanes) -> Lanes {
         let x = clamp(a, -87.3, 88.7)
         // Round to nearest by adding 1.5 * 2^23: the integer lands in the low mantissa bits of `shifted`.
@@ -67,7 +67,7 @@ public enum Elementwise {
         }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func geluRange(_ p: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
         var i = range.lowerBound
         let half = Lanes(repeating: 0.5), invSqrt2 = Lanes(repeating: 0.70710678118654752)

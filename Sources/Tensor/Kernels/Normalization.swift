@@ -110,7 +110,7 @@ public enum Softmax {
     /// The unnormalized half of a softmax, in place over `count` values: x (+ bias, when given) -> exp(x - max),
     /// with a vector running sum (the last partial 8 lanes go through the same vector exp). Returns the maximum
     /// (of x + bias) and the sum of the exponentials; callers fold 1 / sum into whatever reads the row next.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func exponentiate(_ p: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil,
                                     count n: Int) -> (maximum: Float, sum: Float) {
         typealias V = SIMD8<Float>
