@@ -24,6 +24,7 @@ public enum WindowAttention {
         }
     }
 
+    /// `x` [H, W, C] -> [H, W, C], C = heads x head size.
     public static func forward(_ x: Tensor, window: Int, heads: Int, weights: Weights) -> Tensor {
         let (h, w, c) = (x.shape[0], x.shape[1], x.shape[2])
         let (down, across) = WindowPartition.grid(h: h, w: w, window: window)
