@@ -9,31 +9,31 @@ import Tensor
 /// K = D (Z - mu) diag(gamma) + beta with Z = Y + P W (Y the image before it), and D, mu per row. Anything
 /// linear in K is then D [Y M + P (W M) - mu (gamma M)] + beta M: the Y M products are in the cache, the rest
 /// costs 4096 x 8t per column. Block 2's projections and the first upscaling conv are taken that way, so the
-/// per-prompt products have inner dimension 8t (56 for a box) instead of 256.
+/// per-prompt products have inner dimension 8(t - 1) (48 for a box; LowRankUpdate) instead of 256.
 extension MaskDecoder {
     /// Low-resolution mask logits and IoU predictions for `outputs` (as callAsFunction), sharing `cache`.
     func decodeShared(sparse: Tensor, cache: DecoderImageCache, outputs: [Int], timer: StageTimer? = nil)
         -> (masks: [Tensor], iou: [Float]) {
         let tokens = tokens(sparse), (first, second) = (blocks[0], blocks[1])
-        let (queries1, weights1, values1) = timer.measure("decoder block 1") { () -> (Tensor, Tensor, Tensor) in
+        let (queries1, update1) = timer.measure("decoder block 1") { () -> (Tensor, LowRankUpdate) in
             let queries = first.updateTokens(tokens, queryPE: tokens) {
                 first.tokenToImage.tokensToProjectedImage(queries: $0, keys: cache.firstKeys, values: cache.firstValues)
             }
             let (weights, values) = first.imageToToken.imageToTokenWeights(
                 queries: cache.firstQueries, projected: true, keys: add(queries, tokens), values: queries)
-            return (queries, weights, values)
+            return (queries, LowRankUpdate(weights: weights, values: values, heads: first.imageToToken.heads))
         }
-        let image1 = timer.measure("decoder image update 1") { firstImageUpdate(cache, weights1, values1) }
-        let (queries2, weights2, values2) = timer.measure("decoder block 2") { () -> (Tensor, Tensor, Tensor) in
+        let image1 = timer.measure("decoder image update 1") { firstImageUpdate(cache, update1) }
+        let (queries2, update2) = timer.measure("decoder block 2") { () -> (Tensor, LowRankUpdate) in
             let queries = second.updateTokens(queries1, queryPE: tokens) {
                 second.tokenToImage.tokensToProjectedImage(queries: $0, keys: image1.secondKeys, values: image1.secondValues)
             }
             let (weights, values) = second.imageToToken.imageToTokenWeights(
                 queries: image1.secondQueries, projected: true, keys: add(queries, tokens), values: queries)
-            return (queries, weights, values)
+            return (queries, LowRankUpdate(weights: weights, values: values, heads: second.imageToToken.heads))
         }
         let (finalSums, upscaled) = timer.measure("decoder image update 2") {
-            secondImageUpdate(cache, image1, weights1: weights1, values1: values1, weights2: weights2, values2: values2,
+            secondImageUpdate(cache, image1, first: update1, second: update2,
                               finalQueries: finalQueries(queries: queries2, tokens: tokens, outputs: outputs))
         }
         return timer.measure("decoder final attention, masks") {
@@ -52,6 +52,28 @@ extension MaskDecoder {
         return right
     }
 
+    /// One image-to-token attention's update P W with one fewer rank: each head's weights over the t tokens sum
+    /// to 1, so P W = c + P' W' with c the sum over heads of the last token's rows of W, P' the first 8(t - 1)
+    /// columns of P (token-major: read in place with P's row stride) and W' the first 8(t - 1) rows of W, each
+    /// less its head's last-token row.
+    struct LowRankUpdate {
+        /// P [n, 8t] (only its first `rank` columns are read), W' [rank, 256], c [1, 256].
+        let weights: Tensor, values: Tensor, constant: Tensor
+        var rank: Int { values.shape[0] }
+        var stride: Int { weights.shape[1] }
+
+        init(weights: Tensor, values: Tensor, heads: Int) {
+            let (full, width) = (values.shape[0], values.shape[1]), rank = full - heads
+            precondition(weights.shape[1] == full && rank > 0)
+            var reduced = Tensor.uninitialized([rank, width]), constant = Tensor(zeros: [1, width])
+            for i in 0..<rank { for c in 0..<width {
+                reduced.data[i * width + c] = values.data[i * width + c] - values.data[(rank + i % heads) * width + c]
+            } }
+            for h in 0..<heads { for c in 0..<width { constant.data[c] += values.data[(rank + h) * width + c] } }
+            (self.weights, self.values, self.constant) = (weights, reduced, constant)
+        }
+    }
+
     /// Rows per tile of the fused image updates: each tile's low-rank product stays in the cache while it is used.
     static let tileRows = 128
 
@@ -64,53 +86,60 @@ extension MaskDecoder {
         let secondKeys: Tensor, secondValues: Tensor, secondQueries: Tensor
     }
 
-    /// After block 1's image-to-token attention (weights P [n, 8t], values W [8t, 256]): keys1, and block 2's
-    /// projections from the cached basis, tile by tile of P [W | W secondBasisWeight].
-    func firstImageUpdate(_ cache: DecoderImageCache, _ weights: Tensor, _ values: Tensor) -> FirstImageUpdate {
-        let n = cache.image.shape[0], rank = weights.shape[1], width = 640
-        let right = Self.rightFactor(values, times: shared.secondBasisWeight)
+    /// After block 1's image-to-token attention (its update P W as `update`): keys1, and block 2's projections
+    /// from the cached basis, tile by tile of P' [W' | W' secondBasisWeight].
+    func firstImageUpdate(_ cache: DecoderImageCache, _ update: LowRankUpdate) -> FirstImageUpdate {
+        let n = cache.image.shape[0], (rank, stride) = (update.rank, update.stride), width = 640, tileRows = Self.tileRows
+        let right = Self.rightFactor(update.values, times: shared.secondBasisWeight)
+        let constant = Self.rightFactor(update.constant, times: shared.secondBasisWeight).data  // c | c M
         var keys = Tensor.uninitialized([n, 256]), statistics = Tensor.uninitialized([n, 2])
         let keyStride = Attention.keyStride(for: n)
         var secondKeys = Tensor.uninitialized([8, 16, keyStride]), secondValues = Tensor.uninitialized([8, n, 16])
         for c in 0..<128 { for r in n..<keyStride { secondKeys.data[c * keyStride + r] = 0 } }
         var secondQueries = Tensor.uninitialized([n, 128])
         let norm = blocks[0].norm4, epsilon = norm.epsilon
-        let vectors = Tensor(shape: [640], data: shared.firstOutputBias + shared.normSums[0..<384])
-        let inputs = [cache.image, cache.secondBasis, shared.secondOffset, norm.weight, norm.bias, vectors, weights, right]
+        // b_o1 + c | the normalized mean's projections | c M
+        let vectors = Tensor(shape: [1024], data: zip(shared.firstOutputBias, constant[0..<256]).map(+)
+                             + shared.normSums[0..<384] + constant[256...])
+        let inputs = [cache.image, cache.secondBasis, shared.secondOffset, norm.weight, norm.bias, vectors, update.weights, right]
         withPointers(inputs) { p in
             withMutablePointers(&keys, &statistics) { k, st in withMutablePointers(&secondKeys, &secondValues, &secondQueries) { k2, v2, q2 in
-                let tiles = (n + Self.tileRows - 1) / Self.tileRows
+                let tiles = (n + tileRows - 1) / tileRows
                 ParallelLoop.forRanges(count: tiles) { range in
-                    let (x, basis, offset, gamma, beta, bias, sums) = (p[0].pointer, p[1].pointer, p[2].pointer, p[3].pointer,
-                                                                        p[4].pointer, p[5].pointer, p[5].pointer + 256)
-                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Self.tileRows * width + 256)
+                    let (x, basis, offset, gamma, beta) = (p[0].pointer, p[1].pointer, p[2].pointer, p[3].pointer, p[4].pointer)
+                    let (bias, sums, lowRank) = (p[5].pointer, p[5].pointer + 256, p[5].pointer + 640)
+                    // The tile's product, block 2's keys row-major (transposed into place per tile), one row's z.
+                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * (width + 128) + 256)
                     defer { buffer.deallocate() }
-                    let z = buffer + Self.tileRows * width
+                    let (staged, z) = (buffer + tileRows * width, buffer + tileRows * (width + 128))
                     for tile in range {
-                        let rows = (tile * Self.tileRows)..<min(n, (tile + 1) * Self.tileRows)
-                        SmallGEMM.multiply(p[6].pointer + rows.lowerBound * rank, lda: rank, p[7].pointer, ldb: width, into: buffer,
-                                           ldc: width, m: rows.count, n: width, k: rank, accumulate: false)
+                        let rows = (tile * tileRows)..<min(n, (tile + 1) * tileRows)
+                        SmallGEMM.multiply(p[6].pointer + rows.lowerBound * stride, lda: stride, p[7].pointer, ldb: width,
+                                           into: buffer, ldc: width, m: rows.count, n: width, k: rank, accumulate: false)
                         for r in rows {
-                            let u = buffer + (r - rows.lowerBound) * width
-                            for c in stride(from: 0, to: 256, by: 8) { store8(load8(x + r * 256 + c) + load8(bias + c) + load8(u + c), z + c) }
+                            let local = r - rows.lowerBound, u = buffer + local * width
+                            for c in Swift.stride(from: 0, to: 256, by: 8) { store8(load8(x + r * 256 + c) + load8(bias + c) + load8(u + c), z + c) }
                             let (mean, inv) = Self.statistics(z, epsilon: epsilon)
                             st.pointer[2 * r] = mean
                             st.pointer[2 * r + 1] = inv
                             let (m, s) = (V8(repeating: mean), V8(repeating: inv))
-                            for c in stride(from: 0, to: 256, by: 8) {
+                            for c in Swift.stride(from: 0, to: 256, by: 8) {
                                 store8((load8(z + c) - m) * s * load8(gamma + c) + load8(beta + c), k.pointer + r * 256 + c)
                             }
-                            for j in stride(from: 0, to: 384, by: 8) {
-                                let value = (load8(basis + r * 384 + j) + load8(u + 256 + j) - m * load8(sums + j)) * s
-                                    + load8(offset + r * 384 + j)
-                                let column = j % 128
-                                switch j / 128 {
-                                case 0: for lane in 0..<8 { k2.pointer[(column + lane) * keyStride + r] = value[lane] }
-                                case 1: store8(value, v2.pointer + (column / 16 * n + r) * 16 + column % 16)
-                                default: store8(value, q2.pointer + r * 128 + column)
-                                }
+                            // Block 2's keys | values | queries: D (Y M + P W M - mu (gamma M)) + offset.
+                            let (b, o) = (basis + r * 384, offset + r * 384)
+                            @inline(__always) func projected(_ j: Int) -> V8 {
+                                (load8(b + j) + load8(u + 256 + j) + load8(lowRank + j) - m * load8(sums + j)) * s + load8(o + j)
                             }
+                            for j in Swift.stride(from: 0, to: 128, by: 8) { store8(projected(j), staged + local * 128 + j) }
+                            for j in Swift.stride(from: 0, to: 128, by: 16) {
+                                let target = v2.pointer + (j / 16 * n + r) * 16
+                                store8(projected(128 + j), target)
+                                store8(projected(136 + j), target + 8)
+                            }
+                            for j in Swift.stride(from: 0, to: 128, by: 8) { store8(projected(256 + j), q2.pointer + r * 128 + j) }
                         }
+                        Self.transposeKeys(staged, rows: rows, into: k2.pointer, keyStride: keyStride)
                     }
                 }
             } }
@@ -119,34 +148,50 @@ extension MaskDecoder {
                                 secondQueries: secondQueries)
     }
 
-    /// After block 2's image-to-token attention (P2 [n, 8t], W2 [8t, 256]), tile by tile: keys2 = norm4(keys1 +
+    /// A tile's keys [rows, 128] (row-major) into the transposed layout [128, keyStride] at columns `rows`.
+    static func transposeKeys(_ staged: UnsafePointer<Float>, rows: Range<Int>, into target: UnsafeMutablePointer<Float>,
+                              keyStride: Int) {
+        var i = 0
+        while i + 8 <= rows.count {
+            for c in stride(from: 0, to: 128, by: 8) {
+                RegisterTranspose.transpose8x8(staged + i * 128 + c, 128, into: target + c * keyStride + rows.lowerBound + i, keyStride)
+            }
+            i += 8
+        }
+        for row in i..<rows.count { for c in 0..<128 { target[c * keyStride + rows.lowerBound + row] = staged[row * 128 + c] } }
+    }
+
+    /// After block 2's image-to-token attention (its update P2 W2 as `second`), tile by tile: keys2 = norm4(keys1 +
     /// b_o2 + P2 W2), never stored, only attended by the final attention's `finalQueries` [f, 256] (against
     /// keys2 + pe) with a softmax merged across tiles (each tile's maximum, sum and weighted rows, rescaled to the
     /// overall maximum at the end) -> the softmax-weighted sums of keys2's rows [f, 256]; and the first upscaling
     /// step (transposed conv, LayerNorm2d, GELU) [1, 128, 128, 64] from the cached basis and both low-rank updates
     /// (P1 W1 upscaleWeight and P2 W2 diag(gamma2) U).
-    func secondImageUpdate(_ cache: DecoderImageCache, _ image1: FirstImageUpdate, weights1: Tensor, values1: Tensor,
-                           weights2: Tensor, values2: Tensor, finalQueries: Tensor) -> (finalSums: Tensor, upscaled: Tensor) {
+    func secondImageUpdate(_ cache: DecoderImageCache, _ image1: FirstImageUpdate, first: LowRankUpdate,
+                           second: LowRankUpdate, finalQueries: Tensor) -> (finalSums: Tensor, upscaled: Tensor) {
         let n = image1.keys.shape[0], side = 64, channels = upscale1Bias.count, tileRows = Self.tileRows
         precondition(channels == 64 && n == side * side)
-        let (rank1, rank2, width) = (weights1.shape[1], weights2.shape[1], 768)
-        let right1 = Self.rightFactor(values1, times: shared.upscaleWeight, keepW: false)  // [rank1, 256]
-        let right2 = Self.rightFactor(values2, times: shared.secondUpscale)  // [rank2, 512]
+        let (rank1, stride1, rank2, stride2, width) = (first.rank, first.stride, second.rank, second.stride, 768)
+        let right1 = Self.rightFactor(first.values, times: shared.upscaleWeight, keepW: false)  // [rank1, 256]
+        let inner1 = Self.rightFactor(first.constant, times: shared.upscaleWeight, keepW: false).data  // c1 U1
+        let right2 = Self.rightFactor(second.values, times: shared.secondUpscale)  // [rank2, 512]
+        let constant2 = Self.rightFactor(second.constant, times: shared.secondUpscale).data  // c2 | c2 U2
         let (finalRows, tiles) = (finalQueries.shape[0], (n + tileRows - 1) / tileRows)
         // Per tile and final query: the weighted sum of the tile's keys2 rows [256], then the scores' maximum and
         // the sum of exp(score - maximum).
         var partials = Tensor.uninitialized([tiles, finalRows, 258])
         var upscaled = Tensor.uninitialized([1, 2 * side, 2 * side, channels])
         let norm = blocks[1].norm4, epsilon = norm.epsilon, pixelEpsilon = upscaleNorm.epsilon
-        let vectors = Tensor(shape: [6, 256], data: shared.secondOutputBias + shared.normSums[384...] + shared.secondUpscaleSums
-                             + shared.upscaleConstant + shared.upscaleBias + upscaleNorm.weight.data + upscaleNorm.bias.data
-                             + [Float](repeating: 0, count: 128))
+        let vectors = Tensor(shape: [7, 256], data: zip(shared.secondOutputBias, constant2[0..<256]).map(+)
+                             + shared.normSums[384...] + shared.secondUpscaleSums
+                             + zip(shared.upscaleConstant, constant2[256...]).map(+) + shared.upscaleBias
+                             + upscaleNorm.weight.data + upscaleNorm.bias.data + [Float](repeating: 0, count: 128) + inner1)
         // The final queries transposed [256, f]: each tile's scores come out keys-major [rows, f] from a product
         // without packing (OpenBLAS would pack the whole tile for a 16-row product).
         var transposedQueries = [Float](repeating: 0, count: 256 * finalRows)
         for i in 0..<finalRows { for c in 0..<256 { transposedQueries[c * finalRows + i] = finalQueries.data[i * 256 + c] } }
         let inputs = [image1.keys, cache.upscaleBasis, norm.weight, norm.bias, positional, vectors, image1.statistics,
-                      weights1, right1, weights2, right2, Tensor(shape: [256, finalRows], data: transposedQueries)]
+                      first.weights, right1, second.weights, right2, Tensor(shape: [256, finalRows], data: transposedQueries)]
         withPointers(inputs) { p in
             withMutablePointers(&partials, &upscaled) { partial, up in
                 ParallelLoop.forRanges(count: tiles) { range in
@@ -154,7 +199,7 @@ extension MaskDecoder {
                                                              p[6].pointer)
                     let v = p[5].pointer
                     let (bias, a, e, constant, convBias) = (v, v + 256, v + 512, v + 768, v + 1024)
-                    let (pixelWeight, pixelBias) = (v + 1280, v + 1344)
+                    let (pixelWeight, pixelBias, innerConstant) = (v + 1280, v + 1344, v + 1536)
                     let buffer = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * (width + 512 + 2 * finalRows) + 512)
                     defer { buffer.deallocate() }
                     // The tile's keys2 and keys2 + pe, the final scores (query-major and keys-major), and one row's
@@ -164,9 +209,9 @@ extension MaskDecoder {
                     let (z, conv) = (keyScores + tileRows * finalRows, keyScores + tileRows * finalRows + 256)
                     for tile in range {
                         let rows = (tile * tileRows)..<min(n, (tile + 1) * tileRows)
-                        SmallGEMM.multiply(p[9].pointer + rows.lowerBound * rank2, lda: rank2, p[10].pointer, ldb: 512, into: buffer,
+                        SmallGEMM.multiply(p[9].pointer + rows.lowerBound * stride2, lda: stride2, p[10].pointer, ldb: 512, into: buffer,
                                            ldc: width, m: rows.count, n: 512, k: rank2, accumulate: false)
-                        SmallGEMM.multiply(p[7].pointer + rows.lowerBound * rank1, lda: rank1, p[8].pointer, ldb: 256,
+                        SmallGEMM.multiply(p[7].pointer + rows.lowerBound * stride1, lda: stride1, p[8].pointer, ldb: 256,
                                            into: buffer + 512, ldc: width, m: rows.count, n: 256, k: rank1, accumulate: false)
                         for r in rows {
                             let (u, local) = (buffer + (r - rows.lowerBound) * width, (r - rows.lowerBound) * 256)
@@ -180,7 +225,8 @@ extension MaskDecoder {
                             }
                             let (m1, s1) = (V8(repeating: st[2 * r]), V8(repeating: st[2 * r + 1]))
                             for j in stride(from: 0, to: 256, by: 8) {
-                                let inner = (load8(basis + r * 256 + j) + load8(u + 512 + j) - m1 * load8(a + j)) * s1
+                                let inner = (load8(basis + r * 256 + j) + load8(u + 512 + j) + load8(innerConstant + j)
+                                             - m1 * load8(a + j)) * s1
                                 let outer = inner + load8(constant + j) + load8(u + 256 + j) - m * load8(e + j)
                                 store8(outer * s + load8(convBias + j), conv + j)
                             }

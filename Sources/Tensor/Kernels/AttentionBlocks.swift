@@ -50,15 +50,7 @@ enum AttentionBlocks {
             var j0 = 0
             while j0 + 8 <= lk && keyDim % 8 == 0 {  // 8 x 8 blocks transposed in registers
                 for d in stride(from: 0, to: keyDim, by: 8) {
-                    let from = k + j0 * kRowStride + d, to = target + d * keys + j0
-                    let m = transposed8x8((AttentionBlocks.load(from), AttentionBlocks.load(from + kRowStride),
-                                           AttentionBlocks.load(from + 2 * kRowStride), AttentionBlocks.load(from + 3 * kRowStride),
-                                           AttentionBlocks.load(from + 4 * kRowStride), AttentionBlocks.load(from + 5 * kRowStride),
-                                           AttentionBlocks.load(from + 6 * kRowStride), AttentionBlocks.load(from + 7 * kRowStride)))
-                    AttentionBlocks.store(m.0, to); AttentionBlocks.store(m.1, to + keys)
-                    AttentionBlocks.store(m.2, to + 2 * keys); AttentionBlocks.store(m.3, to + 3 * keys)
-                    AttentionBlocks.store(m.4, to + 4 * keys); AttentionBlocks.store(m.5, to + 5 * keys)
-                    AttentionBlocks.store(m.6, to + 6 * keys); AttentionBlocks.store(m.7, to + 7 * keys)
+                    RegisterTranspose.transpose8x8(k + j0 * kRowStride + d, kRowStride, into: target + d * keys + j0, keys)
                 }
                 j0 += 8
             }
@@ -81,19 +73,6 @@ enum AttentionBlocks {
                 for j in 0..<lk { (v + j * values).update(from: source + j * vRowStride, count: valueDim) }
             }
         }
-    }
-
-    /// The transpose of 8 rows of 8: three perfect unshuffles of the 64 values (each rotates the index bits
-    /// r2 r1 r0 c2 c1 c0 right by one) turn row-major into column-major.
-    @inline(__always)
-    static func transposed8x8(_ rows: (V, V, V, V, V, V, V, V)) -> (V, V, V, V, V, V, V, V) {
-        var m = rows
-        for _ in 0..<3 {
-            let (p0, p1, p2, p3) = (SIMD16(lowHalf: m.0, highHalf: m.1), SIMD16(lowHalf: m.2, highHalf: m.3),
-                                    SIMD16(lowHalf: m.4, highHalf: m.5), SIMD16(lowHalf: m.6, highHalf: m.7))
-            m = (p0.evenHalf, p1.evenHalf, p2.evenHalf, p3.evenHalf, p0.oddHalf, p1.oddHalf, p2.oddHalf, p3.oddHalf)
-        }
-        return m
     }
 
     /// Output rows [0, rows) of one pair, rowBlock rows at a time: scores, bias and unnormalized softmax, then
