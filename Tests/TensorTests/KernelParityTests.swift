@@ -35,6 +35,21 @@ import Testing
 }
 
 extension KernelParityTests {
+    @Test(arguments: [(1, 256, 32), (7, 256, 2048), (7, 2048, 256), (13, 128, 256), (6, 40, 24)])
+    func fewRowLinearMatchesNaive(rows: Int, inFeatures: Int, outFeatures: Int) {
+        var g = Generator(state: UInt64(rows * 7919 + outFeatures))
+        let x = Self.random([rows, inFeatures], &g)
+        let w = Self.random([outFeatures, inFeatures], &g)
+        let b = Self.random([outFeatures], &g)
+        let packed = Linear.packTransposed(w)
+        for bias in [b, nil] as [Tensor?] {
+            let fast = Linear.forward(x, packed: packed, bias: bias)
+            let slow = NaiveKernels.linear(x, weight: w, bias: bias)
+            #expect(fast.shape == [rows, outFeatures])
+            #expect(fast.maxAbsDifference(slow) <= 1e-5 * Float(inFeatures).squareRoot() * max(1, slow.maxAbs))
+        }
+    }
+
     @Test func vectorErfAndExpAreFloatAccurate() {
         var worstErf: Float = 0, worstExp: Float = 0
         var x: Float = -10

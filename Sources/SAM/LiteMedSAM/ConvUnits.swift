@@ -78,15 +78,25 @@ struct Norm {
     func callAsFunction(_ x: Tensor) -> Tensor { LayerNorm.forward(x, weight: weight, bias: bias, epsilon: epsilon) }
 }
 
-/// torch.nn.Linear's parameters.
+/// torch.nn.Linear's parameters; `fewRows` layers (the decoder's token side, a handful of rows per call) also
+/// keep W^T packed for SmallGEMM.
 struct Dense {
     let weight: Tensor
     let bias: Tensor?
+    let packed: SmallGEMM.PackedB?
 
-    init(_ store: ParameterStore, _ prefix: String, in inFeatures: Int, out outFeatures: Int, bias hasBias: Bool = true) {
+    init(_ store: ParameterStore, _ prefix: String, in inFeatures: Int, out outFeatures: Int, bias hasBias: Bool = true,
+         fewRows: Bool = false) {
         weight = store.tensor(prefix + ".weight", [outFeatures, inFeatures])
         bias = hasBias ? store.tensor(prefix + ".bias", [outFeatures]) : nil
+        packed = fewRows ? Linear.packTransposed(weight) : nil
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor { Linear.forward(x, weight: weight, bias: bias) }
+    /// Rows beyond which sgemm's packing pays for itself.
+    static let fewRowLimit = 32
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        if let packed, x.count / packed.k <= Self.fewRowLimit { return Linear.forward(x, packed: packed, bias: bias) }
+        return Linear.forward(x, weight: weight, bias: bias)
+    }
 }

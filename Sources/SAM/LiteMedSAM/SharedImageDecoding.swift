@@ -74,8 +74,13 @@ extension MaskDecoder {
         }
     }
 
+    /// A right factor packed once for every tile's product.
+    static func packed(_ right: Tensor) -> SmallGEMM.PackedB {
+        right.data.withUnsafeBufferPointer { SmallGEMM.PackedB($0.baseAddress!, ldb: right.shape[1], k: right.shape[0], n: right.shape[1]) }
+    }
+
     /// Rows per tile of the fused image updates: each tile's low-rank product stays in the cache while it is used.
-    static let tileRows = 128
+    nonisolated(unsafe) static var tileRows = 128
 
     /// The image after block 1 and what block 2 reads of it.
     struct FirstImageUpdate {
@@ -89,8 +94,8 @@ extension MaskDecoder {
     /// After block 1's image-to-token attention (its update P W as `update`): keys1, and block 2's projections
     /// from the cached basis, tile by tile of P' [W' | W' secondBasisWeight].
     func firstImageUpdate(_ cache: DecoderImageCache, _ update: LowRankUpdate) -> FirstImageUpdate {
-        let n = cache.image.shape[0], (rank, stride) = (update.rank, update.stride), width = 640, tileRows = Self.tileRows
-        let right = Self.rightFactor(update.values, times: shared.secondBasisWeight)
+        let n = cache.image.shape[0], stride = update.stride, width = 640, tileRows = Self.tileRows
+        let right = Self.packed(Self.rightFactor(update.values, times: shared.secondBasisWeight))
         let constant = Self.rightFactor(update.constant, times: shared.secondBasisWeight).data  // c | c M
         var keys = Tensor.uninitialized([n, 256]), statistics = Tensor.uninitialized([n, 2])
         let keyStride = Attention.keyStride(for: n)
@@ -101,7 +106,7 @@ extension MaskDecoder {
         // b_o1 + c | the normalized mean's projections | c M
         let vectors = Tensor(shape: [1024], data: zip(shared.firstOutputBias, constant[0..<256]).map(+)
                              + shared.normSums[0..<384] + constant[256...])
-        let inputs = [cache.image, cache.secondBasis, shared.secondOffset, norm.weight, norm.bias, vectors, update.weights, right]
+        let inputs = [cache.image, cache.secondBasis, shared.secondOffset, norm.weight, norm.bias, vectors, update.weights]
         withPointers(inputs) { p in
             withMutablePointers(&keys, &statistics) { k, st in withMutablePointers(&secondKeys, &secondValues, &secondQueries) { k2, v2, q2 in
                 let tiles = (n + tileRows - 1) / tileRows
@@ -114,8 +119,8 @@ extension MaskDecoder {
                     let (staged, z) = (buffer + tileRows * width, buffer + tileRows * (width + 128))
                     for tile in range {
                         let rows = (tile * tileRows)..<min(n, (tile + 1) * tileRows)
-                        SmallGEMM.multiply(p[6].pointer + rows.lowerBound * stride, lda: stride, p[7].pointer, ldb: width,
-                                           into: buffer, ldc: width, m: rows.count, n: width, k: rank, accumulate: false)
+                        SmallGEMM.multiply(p[6].pointer + rows.lowerBound * stride, lda: stride, right, into: buffer, ldc: width,
+                                           m: rows.count, accumulate: false)
                         for r in rows {
                             let local = r - rows.lowerBound, u = buffer + local * width
                             for c in Swift.stride(from: 0, to: 256, by: 8) { store8(load8(x + r * 256 + c) + load8(bias + c) + load8(u + c), z + c) }
@@ -171,10 +176,10 @@ extension MaskDecoder {
                            second: LowRankUpdate, finalQueries: Tensor) -> (finalSums: Tensor, upscaled: Tensor) {
         let n = image1.keys.shape[0], side = 64, channels = upscale1Bias.count, tileRows = Self.tileRows
         precondition(channels == 64 && n == side * side)
-        let (rank1, stride1, rank2, stride2, width) = (first.rank, first.stride, second.rank, second.stride, 768)
-        let right1 = Self.rightFactor(first.values, times: shared.upscaleWeight, keepW: false)  // [rank1, 256]
+        let (stride1, stride2, width) = (first.stride, second.stride, 768)
+        let right1 = Self.packed(Self.rightFactor(first.values, times: shared.upscaleWeight, keepW: false))  // [8(t - 1), 256]
         let inner1 = Self.rightFactor(first.constant, times: shared.upscaleWeight, keepW: false).data  // c1 U1
-        let right2 = Self.rightFactor(second.values, times: shared.secondUpscale)  // [rank2, 512]
+        let right2 = Self.packed(Self.rightFactor(second.values, times: shared.secondUpscale))  // [8(t - 1), 512]
         let constant2 = Self.rightFactor(second.constant, times: shared.secondUpscale).data  // c2 | c2 U2
         let (finalRows, tiles) = (finalQueries.shape[0], (n + tileRows - 1) / tileRows)
         // Per tile and final query: the weighted sum of the tile's keys2 rows [256], then the scores' maximum and
@@ -191,7 +196,7 @@ extension MaskDecoder {
         var transposedQueries = [Float](repeating: 0, count: 256 * finalRows)
         for i in 0..<finalRows { for c in 0..<256 { transposedQueries[c * finalRows + i] = finalQueries.data[i * 256 + c] } }
         let inputs = [image1.keys, cache.upscaleBasis, norm.weight, norm.bias, positional, vectors, image1.statistics,
-                      first.weights, right1, second.weights, right2, Tensor(shape: [256, finalRows], data: transposedQueries)]
+                      first.weights, second.weights, Tensor(shape: [256, finalRows], data: transposedQueries)]
         withPointers(inputs) { p in
             withMutablePointers(&partials, &upscaled) { partial, up in
                 ParallelLoop.forRanges(count: tiles) { range in
@@ -209,10 +214,10 @@ extension MaskDecoder {
                     let (z, conv) = (keyScores + tileRows * finalRows, keyScores + tileRows * finalRows + 256)
                     for tile in range {
                         let rows = (tile * tileRows)..<min(n, (tile + 1) * tileRows)
-                        SmallGEMM.multiply(p[9].pointer + rows.lowerBound * stride2, lda: stride2, p[10].pointer, ldb: 512, into: buffer,
-                                           ldc: width, m: rows.count, n: 512, k: rank2, accumulate: false)
-                        SmallGEMM.multiply(p[7].pointer + rows.lowerBound * stride1, lda: stride1, p[8].pointer, ldb: 256,
-                                           into: buffer + 512, ldc: width, m: rows.count, n: 256, k: rank1, accumulate: false)
+                        SmallGEMM.multiply(p[8].pointer + rows.lowerBound * stride2, lda: stride2, right2, into: buffer, ldc: width,
+                                           m: rows.count, accumulate: false)
+                        SmallGEMM.multiply(p[7].pointer + rows.lowerBound * stride1, lda: stride1, right1, into: buffer + 512,
+                                           ldc: width, m: rows.count, accumulate: false)
                         for r in rows {
                             let (u, local) = (buffer + (r - rows.lowerBound) * width, (r - rows.lowerBound) * 256)
                             for c in stride(from: 0, to: 256, by: 8) { store8(load8(k1 + r * 256 + c) + load8(bias + c) + load8(u + c), z + c) }
@@ -238,7 +243,7 @@ extension MaskDecoder {
                                 Elementwise.geluRange(target, 0..<64)
                             }
                         }
-                        SmallGEMM.multiply(withPosition, lda: 256, p[11].pointer, ldb: finalRows, into: keyScores, ldc: finalRows,
+                        SmallGEMM.multiply(withPosition, lda: 256, p[9].pointer, ldb: finalRows, into: keyScores, ldc: finalRows,
                                            m: rows.count, n: finalRows, k: 256, accumulate: false)
                         for j in 0..<rows.count { for i in 0..<finalRows { scores[i * tileRows + j] = keyScores[j * finalRows + i] } }
                         let state = partial.pointer + tile * finalRows * 258

@@ -8,10 +8,10 @@ struct SAMAttention {
 
     init(_ store: ParameterStore, _ prefix: String, downsample: Int) {
         internalDim = 256 / downsample
-        q = Dense(store, prefix + ".q_proj", in: 256, out: internalDim)
-        k = Dense(store, prefix + ".k_proj", in: 256, out: internalDim)
-        v = Dense(store, prefix + ".v_proj", in: 256, out: internalDim)
-        out = Dense(store, prefix + ".out_proj", in: internalDim, out: 256)
+        q = Dense(store, prefix + ".q_proj", in: 256, out: internalDim, fewRows: true)
+        k = Dense(store, prefix + ".k_proj", in: 256, out: internalDim, fewRows: true)
+        v = Dense(store, prefix + ".v_proj", in: 256, out: internalDim, fewRows: true)
+        out = Dense(store, prefix + ".out_proj", in: internalDim, out: 256, fewRows: true)
     }
 
     /// queries [lq, 256], keys and values [lk, 256] -> [lq, 256].
@@ -44,8 +44,8 @@ struct TwoWayBlock {
         norm1 = Norm(store, prefix + ".norm1", 256)
         tokenToImage = SAMAttention(store, prefix + ".cross_attn_token_to_image", downsample: 2)
         norm2 = Norm(store, prefix + ".norm2", 256)
-        mlp1 = Dense(store, prefix + ".mlp.lin1", in: 256, out: 2048)
-        mlp2 = Dense(store, prefix + ".mlp.lin2", in: 2048, out: 256)
+        mlp1 = Dense(store, prefix + ".mlp.lin1", in: 256, out: 2048, fewRows: true)
+        mlp2 = Dense(store, prefix + ".mlp.lin2", in: 2048, out: 256, fewRows: true)
         norm3 = Norm(store, prefix + ".norm3", 256)
         imageToToken = SAMAttention(store, prefix + ".cross_attn_image_to_token", downsample: 2)
         norm4 = Norm(store, prefix + ".norm4", 256)
@@ -85,7 +85,9 @@ struct ReLUMLP {
     let layers: [Dense]
 
     init(_ store: ParameterStore, _ prefix: String, sizes: [Int]) {
-        layers = (0..<(sizes.count - 1)).map { Dense(store, prefix + ".layers.\($0)", in: sizes[$0], out: sizes[$0 + 1]) }
+        layers = (0..<(sizes.count - 1)).map {
+            Dense(store, prefix + ".layers.\($0)", in: sizes[$0], out: sizes[$0 + 1], fewRows: true)
+        }
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {

@@ -218,6 +218,7 @@ public enum Convolution {
             let (input, taps) = (UncheckedPointer(UnsafeMutablePointer(mutating: xp.baseAddress!)),
                                  UncheckedPointer(UnsafeMutablePointer(mutating: wp.baseAddress!)))
             let b = bias == nil ? nil : UncheckedPointer(UnsafeMutablePointer(mutating: bp.baseAddress!))
+            let rowTaps = (0..<2).map { SmallGEMM.PackedB(taps.pointer + $0 * 2 * cout, ldb: 4 * cout, k: cin, n: 2 * cout) }
             ParallelLoop.forRanges(count: n * 2 * h, minimumChunk: 1) { rows in
                 let scratch = output == nil ? UnsafeMutablePointer<Float>.allocate(capacity: rowLength) : nil
                 defer { scratch?.deallocate() }
@@ -225,9 +226,8 @@ public enum Convolution {
                     let image = row / (2 * h), y = (row % (2 * h)) / 2, ky = row % 2
                     let target = scratch ?? output!.pointer + row * rowLength
                     if let b { for pixel in 0..<(2 * w) { (target + pixel * cout).update(from: b.pointer, count: cout) } }
-                    SmallGEMM.multiply(input.pointer + (image * h + y) * w * cin, lda: cin, taps.pointer + ky * 2 * cout,
-                                       ldb: 4 * cout, into: target, ldc: 2 * cout, m: w, n: 2 * cout, k: cin,
-                                       accumulate: b != nil)
+                    SmallGEMM.multiply(input.pointer + (image * h + y) * w * cin, lda: cin, rowTaps[ky], into: target,
+                                       ldc: 2 * cout, m: w, accumulate: b != nil)
                     consume(row, target, 2 * w)
                 }
             }

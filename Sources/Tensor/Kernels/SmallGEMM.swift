@@ -1,36 +1,55 @@
 /// Row-major C = A B or C += A B without packing, for products with a short inner dimension (SAM's decoder:
 /// low-rank image updates with k = 8t, the last transposed conv with k = 64), where OpenBLAS's packing of both
 /// operands and its pass over C cost as much as the multiply-adds. Blocks of 6 rows x 16 columns in 12 vector
-/// accumulators; B is copied 16 columns at a time into a contiguous strip that stays in L1 while every row block of A passes over it.
+/// accumulators; B is copied 16 columns at a time into contiguous strips (PackedB, reusable across products), each
+/// staying in L1 while every row block of A passes over it.
 /// Single-threaded: callers run it inside their own parallel row loops.
 public enum SmallGEMM {
     typealias V = SIMD8<Float>
+
+    /// B [k, n] copied into contiguous strips of 16 columns (the last one zero-padded to 8 or 16), once for
+    /// several products: read in place, rows whose stride is a multiple of 1-2 KB (n = 256, 512, 640) fall into
+    /// a few L1 sets and evict each other.
+    public final class PackedB: @unchecked Sendable {
+        public let k: Int, n: Int
+        let strips: UnsafeMutablePointer<Float>
+
+        public init(_ b: UnsafePointer<Float>, ldb: Int, k: Int, n: Int) {
+            (self.k, self.n) = (k, n)
+            strips = .allocate(capacity: max(1, (n + 15) / 16 * 16 * k))
+            for j in stride(from: 0, to: n, by: 16) {
+                let (width, padded) = SmallGEMM.widths(n - j), strip = strips + j * k
+                for p in 0..<k {
+                    let (from, to) = (b + p * ldb + j, strip + p * padded)
+                    if width == padded {
+                        SmallGEMM.store(SmallGEMM.load(from), to)
+                        if width == 16 { SmallGEMM.store(SmallGEMM.load(from + 8), to + 8) }
+                    } else {
+                        for x in 0..<padded { to[x] = x < width ? from[x] : 0 }
+                    }
+                }
+            }
+        }
+
+        deinit { strips.deallocate() }
+    }
 
     /// a: m x k (row stride lda), b: k x n (ldb), c: m x n (ldc).
     public static func multiply(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                                 into c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool) {
         guard m > 0, n > 0 else { return }
-        // B is copied into contiguous strips of 16 columns (the last one zero-padded to 8 or 16) first: read in
-        // place, rows whose stride is a multiple of 1-2 KB (n = 256, 512, 640) fall into a few L1 sets and evict
-        // each other.
-        let strips = (n + 15) / 16
-        let packed = UnsafeMutablePointer<Float>.allocate(capacity: strips * 16 * k + 6 * k + 6 * 16)
-        defer { packed.deallocate() }
-        for j in stride(from: 0, to: n, by: 16) {
-            let (width, padded) = widths(n - j), strip = packed + j * k
-            for p in 0..<k {
-                let (from, to) = (b + p * ldb + j, strip + p * padded)
-                if width == padded {
-                    store(load(from), to)
-                    if width == 16 { store(load(from + 8), to + 8) }
-                } else {
-                    for x in 0..<padded { to[x] = x < width ? from[x] : 0 }
-                }
-            }
-        }
+        multiply(a, lda: lda, PackedB(b, ldb: ldb, k: k, n: n), into: c, ldc: ldc, m: m, accumulate: accumulate)
+    }
+
+    /// a: m x b.k (row stride lda) times a packed B -> c: m x b.n (ldc).
+    public static func multiply(_ a: UnsafePointer<Float>, lda: Int, _ b: PackedB, into c: UnsafeMutablePointer<Float>,
+                                ldc: Int, m: Int, accumulate: Bool) {
+        let (n, k, packed) = (b.n, b.k, b.strips)
+        guard m > 0, n > 0 else { return }
         // Blocks of 6 rows straight into C; the last m % 6 rows and a ragged last strip go through spare buffers
         // (A's rows padded with copies of the last one): a short block would leave accumulators, and FMA pipes, idle.
-        let (spareA, spareC) = (packed + strips * 16 * k, packed + strips * 16 * k + 6 * k)
+        let spareA = UnsafeMutablePointer<Float>.allocate(capacity: 6 * k + 6 * 16), spareC = spareA + 6 * k
+        defer { spareA.deallocate() }
         for first in stride(from: 0, to: m, by: panelRows) {
             let end = min(m, first + panelRows)
             for j in stride(from: 0, to: n, by: 16) {
