@@ -111,26 +111,61 @@ struct DecoderImageCache {
     let secondBasis: Tensor, upscaleBasis: Tensor
 
     init(embedding: Tensor, noMaskDense: Tensor, weights: SharedImageWeights) {
-        image = add(embedding.reshaped([4096, 256]), noMaskDense)
-        var products = weights.cacheOffsets
+        let n = 4096, sections = SharedImageWeights.sections
+        precondition(embedding.count == n * 256 && noMaskDense.count == n * 256)
+        var image = Tensor.uninitialized([n, 256])
+        var products = sections.map { Tensor.uninitialized([n, $0.count]) }
+        // X, and each section's offsets copied in as sgemm's C (beta 1), by row chunks on every thread.
+        image.data.withUnsafeMutableBufferPointer { x in
+            let target = UncheckedPointer(x.baseAddress!)
+            withPointers([embedding, noMaskDense]) { source in
+                ParallelLoop.forRanges(count: n, minimumChunk: 256) { rows in
+                    let (e, d) = (source[0].pointer, source[1].pointer)
+                    for i in (rows.lowerBound * 256)..<(rows.upperBound * 256) { target.pointer[i] = e[i] + d[i] }
+                }
+            }
+        }
+        for index in sections.indices {
+            products[index].data.withUnsafeMutableBufferPointer { p in
+                let (target, width) = (UncheckedPointer(p.baseAddress!), sections[index].count)
+                withPointers([weights.cacheOffsets[index]]) { offset in
+                    ParallelLoop.forRanges(count: n, minimumChunk: 256) { rows in
+                        (target.pointer + rows.lowerBound * width).update(from: offset[0].pointer + rows.lowerBound * width,
+                                                                          count: rows.count * width)
+                    }
+                }
+            }
+        }
         image.data.withUnsafeBufferPointer { x in weights.cacheWeight.data.withUnsafeBufferPointer { w in
-            for (index, columns) in SharedImageWeights.sections.enumerated() {
+            for (index, columns) in sections.enumerated() {
                 products[index].data.withUnsafeMutableBufferPointer { p in
-                    GEMM.multiply(x.baseAddress!, w.baseAddress! + columns.lowerBound, into: p.baseAddress!, m: 4096,
+                    GEMM.multiply(x.baseAddress!, w.baseAddress! + columns.lowerBound, into: p.baseAddress!, m: n,
                                   n: columns.count, k: 256, beta: 1, ldb: 1024)
                 }
             }
         } }
+        self.image = image
         (firstKeys, firstValues, firstQueries) = (Self.transposedHeads(products[0]), Self.headMajor(products[1]), products[2])
         (secondBasis, upscaleBasis) = (products[3], products[4])
     }
 
-    /// [n, 8 * 16] -> [8, 16, Attention.keyStride(for: n)], the padding columns zero.
+    /// [n, 8 * 16] -> [8, 16, Attention.keyStride(for: n)], the padding columns zero; 8 x 8 blocks transposed in
+    /// registers, row chunks on every thread.
     static func transposedHeads(_ x: Tensor) -> Tensor {
         let n = x.shape[0], stride = Attention.keyStride(for: n)
-        var out = Tensor(shape: [8, 16, stride], data: [Float](repeating: 0, count: 128 * stride))
+        var out = Tensor.uninitialized([8, 16, stride])
         x.data.withUnsafeBufferPointer { source in out.data.withUnsafeMutableBufferPointer { target in
-            for r in 0..<n { for c in 0..<128 { target[c * stride + r] = source[r * 128 + c] } }
+            let (from, to) = (UncheckedPointer(UnsafeMutablePointer(mutating: source.baseAddress!)), UncheckedPointer(target.baseAddress!))
+            for c in 0..<128 { for r in n..<stride { to.pointer[c * stride + r] = 0 } }
+            let blocks = n / 8
+            ParallelLoop.forRanges(count: blocks, minimumChunk: 32) { range in
+                for block in range {
+                    for c in Swift.stride(from: 0, to: 128, by: 8) {
+                        RegisterTranspose.transpose8x8(from.pointer + block * 8 * 128 + c, 128, into: to.pointer + c * stride + block * 8, stride)
+                    }
+                }
+            }
+            for r in (blocks * 8)..<n { for c in 0..<128 { to.pointer[c * stride + r] = from.pointer[r * 128 + c] } }
         } }
         return out
     }

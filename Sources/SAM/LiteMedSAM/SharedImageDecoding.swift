@@ -80,7 +80,7 @@ extension MaskDecoder {
     }
 
     /// Rows per tile of the fused image updates: each tile's low-rank product stays in the cache while it is used.
-    nonisolated(unsafe) static var tileRows = 128
+    static let tileRows = 128
 
     /// The image after block 1 and what block 2 reads of it.
     struct FirstImageUpdate {
