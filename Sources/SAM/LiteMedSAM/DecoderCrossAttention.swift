@@ -137,21 +137,18 @@ extension SAMAttention {
                 }
             }
         }
-        // Each (token, head) value through the output projection: [t * heads, 256].
+        // Each (token, head) value through the output projection: [t * heads, 256], head by head (rows j * heads + h).
         let outputs = out.weight.shape[0]
         var projectedValues = Tensor.uninitialized([columns, outputs])
-        for h in 0..<heads {
-            for j in 0..<t {
-                let row = (j * heads + h) * outputs
-                for o in 0..<outputs {
-                    var sum: Float = 0
-                    for d in 0..<headDim {
-                        sum += vp.data[j * internalDim + h * headDim + d] * out.weight.data[o * internalDim + h * headDim + d]
-                    }
-                    projectedValues.data[row + o] = sum
+        vp.data.withUnsafeBufferPointer { a in outTransposed.withUnsafeBufferPointer { b in
+            projectedValues.data.withUnsafeMutableBufferPointer { c in
+                for h in 0..<heads {
+                    SmallGEMM.multiply(a.baseAddress! + h * headDim, lda: internalDim, b.baseAddress! + h * headDim * outputs,
+                                       ldb: outputs, into: c.baseAddress! + h * outputs, ldc: heads * outputs, m: t, n: outputs,
+                                       k: headDim, accumulate: false)
                 }
             }
-        }
+        } }
         // [n, width] x [width, 8t]: too thin for sgemm's packing of the 4096-row side to pay.
         var scores = Tensor.uninitialized([n, columns])
         scores.data.withUnsafeMutableBufferPointer { s in

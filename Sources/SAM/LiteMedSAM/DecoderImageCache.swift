@@ -15,8 +15,9 @@ struct SharedImageWeights {
     static let sections = [0..<128, 128..<256, 256..<384, 384..<768, 768..<1024]
     /// cacheWeight's block 2 basis [256, 384] and upscaling basis [256, 256] columns, contiguous.
     let secondBasisWeight: Tensor, upscaleWeight: Tensor
-    /// [4096, 384]: (pe + beta1) [W_k2 | 0 | W_q2]^T + beta1 W_v2^T + the block 2 projection biases.
-    let secondOffset: Tensor
+    /// Block 2's projections of (pe + beta1) plus their biases, keys and queries [4096, 256] (per row: the
+    /// positional encoding), and values [128] (beta1 W_v2^T + b_v2, the same for every row).
+    let secondOffset: Tensor, secondValueOffset: [Float]
     /// Column sums of cacheWeight's last 640 columns: the projections of the mean that LayerNorm subtracts.
     let normSums: [Float]
     /// [256, 256]: diag(gamma2) U, and its column sums.
@@ -67,7 +68,9 @@ struct SharedImageWeights {
         for o in 0..<128 {
             valueConstant[128 + o] = (0..<256).reduce(values.bias!.data[o]) { $0 + beta1[$1] * values.weight.data[o * 256 + $1] }
         }
-        secondOffset = Self.rowsOf(4096, 384, constant: valueConstant, blocks: [(0, secondKeys), (256, secondQueries)])
+        secondOffset = Self.rowsOf(4096, 256, constant: [Float](repeating: 0, count: 256),
+                                   blocks: [(0, secondKeys), (128, secondQueries)])
+        secondValueOffset = Array(valueConstant[128..<256])
 
         var scaled = [Float](repeating: 0, count: 256 * 256)
         for c in 0..<256 { for j in 0..<256 { scaled[c * 256 + j] = gamma2[c] * upscale.data[c * 256 + j] } }

@@ -109,7 +109,7 @@ struct MaskDecoder {
                     for c in stride(from: 0, to: channels, by: 8) {
                         let z = load8(x + c) + load8(bias.pointer + c), hz = half * z
                         let g = hz.addingFusedProduct(hz, Elementwise.erf(z * invSqrt2))
-                        store8(g, x + c)
+                        if count > 1 { store8(g, x + c) }  // kept for the other masks' products
                         sum = sum.addingFusedProduct(g, load8(weights.pointer + c))
                     }
                     out.pointer[row * side + pixel] = sum.sum()

@@ -103,16 +103,17 @@ extension MaskDecoder {
         for c in 0..<128 { for r in n..<keyStride { secondKeys.data[c * keyStride + r] = 0 } }
         var secondQueries = Tensor.uninitialized([n, 128])
         let norm = blocks[0].norm4, epsilon = norm.epsilon
-        // b_o1 + c | the normalized mean's projections | c M
-        let vectors = Tensor(shape: [1024], data: zip(shared.firstOutputBias, constant[0..<256]).map(+)
-                             + shared.normSums[0..<384] + constant[256...])
+        // b_o1 + c | the normalized mean's projections | c M | block 2's value offset
+        let vectors = Tensor(shape: [1152], data: zip(shared.firstOutputBias, constant[0..<256]).map(+)
+                             + shared.normSums[0..<384] + constant[256...] + shared.secondValueOffset)
         let inputs = [cache.image, cache.secondBasis, shared.secondOffset, norm.weight, norm.bias, vectors, update.weights]
         withPointers(inputs) { p in
             withMutablePointers(&keys, &statistics) { k, st in withMutablePointers(&secondKeys, &secondValues, &secondQueries) { k2, v2, q2 in
                 let tiles = (n + tileRows - 1) / tileRows
                 ParallelLoop.forRanges(count: tiles) { range in
                     let (x, basis, offset, gamma, beta) = (p[0].pointer, p[1].pointer, p[2].pointer, p[3].pointer, p[4].pointer)
-                    let (bias, sums, lowRank) = (p[5].pointer, p[5].pointer + 256, p[5].pointer + 640)
+                    let (bias, sums, lowRank, valueOffset) = (p[5].pointer, p[5].pointer + 256, p[5].pointer + 640,
+                                                              p[5].pointer + 1024)
                     // The tile's product, block 2's keys row-major (transposed into place per tile), one row's z.
                     let buffer = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * (width + 128) + 256)
                     defer { buffer.deallocate() }
@@ -132,17 +133,19 @@ extension MaskDecoder {
                                 store8((load8(z + c) - m) * s * load8(gamma + c) + load8(beta + c), k.pointer + r * 256 + c)
                             }
                             // Block 2's keys | values | queries: D (Y M + P W M - mu (gamma M)) + offset.
-                            let (b, o) = (basis + r * 384, offset + r * 384)
-                            @inline(__always) func projected(_ j: Int) -> V8 {
-                                (load8(b + j) + load8(u + 256 + j) + load8(lowRank + j) - m * load8(sums + j)) * s + load8(o + j)
+                            let (b, o) = (basis + r * 384, offset + r * 256)
+                            @inline(__always) func projected(_ j: Int, _ offset: UnsafePointer<Float>) -> V8 {
+                                (load8(b + j) + load8(u + 256 + j) + load8(lowRank + j) - m * load8(sums + j)) * s + load8(offset)
                             }
-                            for j in Swift.stride(from: 0, to: 128, by: 8) { store8(projected(j), staged + local * 128 + j) }
+                            for j in Swift.stride(from: 0, to: 128, by: 8) { store8(projected(j, o + j), staged + local * 128 + j) }
                             for j in Swift.stride(from: 0, to: 128, by: 16) {
                                 let target = v2.pointer + (j / 16 * n + r) * 16
-                                store8(projected(128 + j), target)
-                                store8(projected(136 + j), target + 8)
+                                store8(projected(128 + j, valueOffset + j), target)
+                                store8(projected(136 + j, valueOffset + j + 8), target + 8)
                             }
-                            for j in Swift.stride(from: 0, to: 128, by: 8) { store8(projected(256 + j), q2.pointer + r * 128 + j) }
+                            for j in Swift.stride(from: 0, to: 128, by: 8) {
+                                store8(projected(256 + j, o + 128 + j), q2.pointer + r * 128 + j)
+                            }
                         }
                         Self.transposeKeys(staged, rows: rows, into: k2.pointer, keyStride: keyStride)
                     }

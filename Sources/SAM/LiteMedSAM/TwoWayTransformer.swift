@@ -5,6 +5,8 @@ import Tensor
 struct SAMAttention {
     let q: Dense, k: Dense, v: Dense, out: Dense
     let internalDim: Int, heads = 8
+    /// The output projection's weight transposed, [internalDim, 256] (per-head rows for imageToTokenWeights).
+    let outTransposed: [Float]
 
     init(_ store: ParameterStore, _ prefix: String, downsample: Int) {
         internalDim = 256 / downsample
@@ -12,6 +14,8 @@ struct SAMAttention {
         k = Dense(store, prefix + ".k_proj", in: 256, out: internalDim, fewRows: true)
         v = Dense(store, prefix + ".v_proj", in: 256, out: internalDim, fewRows: true)
         out = Dense(store, prefix + ".out_proj", in: internalDim, out: 256, fewRows: true)
+        let (w, inner) = (out.weight.data, internalDim)
+        outTransposed = (0..<(inner * 256)).map { w[($0 % 256) * inner + $0 / 256] }
     }
 
     /// queries [lq, 256], keys and values [lk, 256] -> [lq, 256].
