@@ -46,31 +46,46 @@ public enum SmallGEMM {
                                 ldc: Int, m: Int, accumulate: Bool) {
         let (n, k, packed) = (b.n, b.k, b.strips)
         guard m > 0, n > 0 else { return }
-        // Blocks of 6 rows straight into C; the last m % 6 rows and a ragged last strip go through spare buffers
-        // (A's rows padded with copies of the last one): a short block would leave accumulators, and FMA pipes, idle.
-        let spareA = UnsafeMutablePointer<Float>.allocate(capacity: 6 * k + 6 * 16), spareC = spareA + 6 * k
-        defer { spareA.deallocate() }
+        // Blocks of 6 rows straight into C. The panel's last rows (fewer than 6) are copied once into a spare
+        // block, padded with copies of the last one (a short block would leave accumulators, and FMA pipes, idle),
+        // and computed into a spare C; a ragged last strip takes every row group that way.
+        let spare = UnsafeMutablePointer<Float>.allocate(capacity: 12 * k + 6 * 16), spareC = spare + 12 * k
+        defer { spare.deallocate() }
+        let (tailA, raggedA) = (spare, spare + 6 * k)
         for first in stride(from: 0, to: m, by: panelRows) {
-            let end = min(m, first + panelRows)
+            let end = min(m, first + panelRows), full = first + (end - first) / 6 * 6
+            if full < end { copyRows(a + full * lda, lda, rows: end - full, k: k, into: tailA) }
             for j in stride(from: 0, to: n, by: 16) {
                 let (width, padded) = widths(n - j), strip = packed + j * k
-                var i = first
-                while width == padded && i + 6 <= end {
-                    block(a + i * lda, lda, strip, padded, c + i * ldc + j, ldc, k, accumulate)
-                    i += 6
-                }
-                while i < end {
-                    let rows = min(6, end - i)
-                    for r in 0..<6 {
-                        (spareA + r * k).update(from: a + (i + min(r, rows - 1)) * lda, count: k)
-                        if accumulate && r < rows { (spareC + r * 16).update(from: c + (i + r) * ldc + j, count: width) }
+                guard width == padded else {
+                    for i in stride(from: first, to: end, by: 6) {
+                        copyRows(a + i * lda, lda, rows: min(6, end - i), k: k, into: raggedA)
+                        spareBlock(raggedA, k, strip, padded, spareC, c + i * ldc + j, ldc, min(6, end - i), width, accumulate)
                     }
-                    block(spareA, k, strip, padded, spareC, 16, k, accumulate)
-                    for r in 0..<rows { (c + (i + r) * ldc + j).update(from: spareC + r * 16, count: width) }
-                    i += rows
+                    continue
                 }
+                for i in stride(from: first, to: full, by: 6) {
+                    block(a + i * lda, lda, strip, padded, c + i * ldc + j, ldc, k, accumulate)
+                }
+                if full < end { spareBlock(tailA, k, strip, padded, spareC, c + full * ldc + j, ldc, end - full, width, accumulate) }
             }
         }
+    }
+
+    /// `rows` (< 6 or 6) rows of A into a contiguous 6-row block, the missing ones copies of the last.
+    @inline(__always)
+    static func copyRows(_ a: UnsafePointer<Float>, _ lda: Int, rows: Int, k: Int, into spare: UnsafeMutablePointer<Float>) {
+        for r in 0..<6 { (spare + r * k).update(from: a + min(r, rows - 1) * lda, count: k) }
+    }
+
+    /// One block from a spare A through a spare C [6, 16], of which `rows` x `width` go to (or come from) C.
+    @inline(__always)
+    static func spareBlock(_ a: UnsafePointer<Float>, _ k: Int, _ strip: UnsafePointer<Float>, _ padded: Int,
+                           _ spareC: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int,
+                           _ width: Int, _ accumulate: Bool) {
+        if accumulate { for r in 0..<rows { (spareC + r * 16).update(from: c + r * ldc, count: width) } }
+        block(a, k, strip, padded, spareC, 16, k, accumulate)
+        for r in 0..<rows { (c + r * ldc).update(from: spareC + r * 16, count: width) }
     }
 
     /// The columns of a strip starting `remaining` columns before the end, and that rounded up to 8.
