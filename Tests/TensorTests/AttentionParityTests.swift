@@ -117,3 +117,28 @@ import Testing
         #expect(worst < 1e-5)
     }
 }
+
+extension AttentionParityTests {
+    /// Head-lane weights against naive attention per (row, head) with identity values (its output is the weights).
+    @Test(arguments: [(600, 16, 7), (513, 16, 1), (37, 8, 12)])
+    func headLaneWeightsMatchNaive(rows: Int, headDim: Int, tokens: Int) {
+        var g = KernelParityTests.Generator(state: UInt64(rows * 7 + tokens))
+        let queries = (0..<(rows * headDim * 8)).map { _ in Float.random(in: -3...3, using: &g) }
+        let keys = (0..<(tokens * headDim * 8)).map { _ in Float.random(in: -3...3, using: &g) }
+        var weights = [Float](repeating: .nan, count: rows * tokens * 8)
+        queries.withUnsafeBufferPointer { q in keys.withUnsafeBufferPointer { k in weights.withUnsafeMutableBufferPointer { w in
+            HeadLaneAttention.weights(queries: q.baseAddress!, keys: k.baseAddress!, rows: rows, headDim: headDim, tokens: tokens,
+                                      into: w.baseAddress!)
+        } } }
+        let identity = (0..<(tokens * tokens)).map { $0 / tokens == $0 % tokens ? Float(1) : 0 }
+        var worst: Float = 0
+        for r in 0..<rows { for h in 0..<8 {
+            let q = (0..<headDim).map { queries[(r * headDim + $0) * 8 + h] }
+            let k = (0..<tokens).flatMap { j in (0..<headDim).map { keys[(j * headDim + $0) * 8 + h] } }
+            let expected = NaiveKernels.attention(q: q, k: k, v: identity, lq: 1, lk: tokens, d: headDim, dv: tokens, scale: 1,
+                                                  bias: nil)
+            for j in 0..<tokens { worst = max(worst, abs(weights[(r * tokens + j) * 8 + h] - expected[j])) }
+        } }
+        #expect(worst < 5e-6)  // float scores up to ~50 in magnitude: a few ulps of them, through exp
+    }
+}

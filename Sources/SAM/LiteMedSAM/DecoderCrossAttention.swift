@@ -98,7 +98,7 @@ extension SAMAttention {
 
     /// The image attends to the tokens: `queries` [n, 256] (image with positional encoding) -> [n, 256].
     func imageToTokens(queries: Tensor, keys: Tensor, values: Tensor) -> Tensor {
-        let (weights, projectedValues) = imageToTokenWeights(queries: queries, projected: false, keys: keys, values: values)
+        let (weights, projectedValues) = imageToTokenWeights(queries: queries, keys: keys, values: values)
         let n = queries.shape[0], columns = weights.shape[1], outputs = projectedValues.shape[1]
         var result = Tensor.uninitialized([n, outputs])
         result.data.withUnsafeMutableBufferPointer { r in
@@ -114,12 +114,11 @@ extension SAMAttention {
     /// The two factors of image-to-token attention without its output bias: attention weights [n, t * heads]
     /// (token-major, so the 8 heads sit in the lanes of one vector; softmax over each head's t tokens) and each
     /// (token, head) value through the output projection [t * heads, 256]; their product plus the output bias
-    /// is the attention's output.
-    /// `queries`: the image [n, 256] with positional encoding, or (`projected`) the projected queries
-    /// [n, internalDim]. `keys` [t, 256] (tokens with positional encoding), `values` [t, 256].
-    func imageToTokenWeights(queries: Tensor, projected: Bool, keys: Tensor, values: Tensor) -> (weights: Tensor, values: Tensor) {
+    /// is the attention's output. `queries`: the image [n, 256] with positional encoding; `keys` [t, 256]
+    /// (tokens with positional encoding), `values` [t, 256].
+    func imageToTokenWeights(queries: Tensor, keys: Tensor, values: Tensor) -> (weights: Tensor, values: Tensor) {
         let n = queries.shape[0], width = queries.shape[1], t = keys.shape[0], columns = heads * t
-        let kp = k(keys), vp = v(values)
+        let kp = k(keys)
         var folded = [Float](repeating: 0, count: width * columns)  // [width, heads * t]
         var constant = [Float](repeating: 0, count: columns)
         for h in 0..<heads {
@@ -128,17 +127,53 @@ extension SAMAttention {
                 for d in 0..<headDim {
                     let channel = h * headDim + d
                     let s = kp.data[j * internalDim + channel] * scale
-                    if projected {
-                        folded[channel * columns + column] = s
-                    } else {
-                        for c in 0..<width { folded[c * columns + column] += q.weight.data[channel * width + c] * s }
-                        constant[column] += q.bias!.data[channel] * s
-                    }
+                    for c in 0..<width { folded[c * columns + column] += q.weight.data[channel * width + c] * s }
+                    constant[column] += q.bias!.data[channel] * s
                 }
             }
         }
-        // Each (token, head) value through the output projection: [t * heads, 256], head by head (rows j * heads + h).
-        let outputs = out.weight.shape[0]
+        // [n, width] x [width, 8t]: too thin for sgemm's packing of the 4096-row side to pay.
+        var scores = Tensor.uninitialized([n, columns])
+        scores.data.withUnsafeMutableBufferPointer { s in
+            for i in 0..<n { (s.baseAddress! + i * columns).update(from: constant, count: columns) }
+            queries.data.withUnsafeBufferPointer { x in folded.withUnsafeBufferPointer { f in
+                let (xp, fp, sp) = (UncheckedPointer(UnsafeMutablePointer(mutating: x.baseAddress!)),
+                                    UncheckedPointer(UnsafeMutablePointer(mutating: f.baseAddress!)), UncheckedPointer(s.baseAddress!))
+                ParallelLoop.forRanges(count: n, minimumChunk: 512) { rows in
+                    SmallGEMM.multiply(xp.pointer + rows.lowerBound * width, lda: width, fp.pointer, ldb: columns,
+                                       into: sp.pointer + rows.lowerBound * columns, ldc: columns, m: rows.count, n: columns,
+                                       k: width, accumulate: true)
+                }
+            } }
+        }
+        Softmax.interleaved8(&scores.data, length: t)  // each image token's 8 heads, over t tokens each
+        return (scores, projectedTokenValues(values))
+    }
+
+    /// imageToTokenWeights from queries already projected, in head lanes: [n, headDim, 8] (channel h * headDim + d
+    /// of row r at (r * headDim + d) * 8 + h; DecoderImageCache stores them so).
+    func imageToTokenWeights(headLaneQueries queries: Tensor, keys: Tensor, values: Tensor) -> (weights: Tensor, values: Tensor) {
+        let n = queries.shape[0], t = keys.shape[0]
+        precondition(heads == 8 && queries.shape[1] == internalDim)
+        let kp = k(keys)
+        var keyLanes = [Float](repeating: 0, count: t * internalDim)  // [t, headDim, 8], scaled
+        for j in 0..<t { for h in 0..<heads { for d in 0..<headDim {
+            keyLanes[(j * headDim + d) * 8 + h] = kp.data[j * internalDim + h * headDim + d] * scale
+        } } }
+        var weights = Tensor.uninitialized([n, heads * t])
+        queries.data.withUnsafeBufferPointer { q in keyLanes.withUnsafeBufferPointer { k in weights.data.withUnsafeMutableBufferPointer { w in
+            HeadLaneAttention.weights(queries: q.baseAddress!, keys: k.baseAddress!, rows: n, headDim: headDim, tokens: t,
+                                      into: w.baseAddress!)
+        } } }
+        return (weights, projectedTokenValues(values))
+    }
+
+    /// Head lane of channel `channel` (= h * headDim + d) in the head-lane layout: d * 8 + h.
+    static func headLane(_ channel: Int, headDim: Int = 16) -> Int { channel % headDim * 8 + channel / headDim }
+
+    /// Each (token, head) value through the output projection: [t * heads, 256], head by head (rows j * heads + h).
+    func projectedTokenValues(_ values: Tensor) -> Tensor {
+        let t = values.shape[0], columns = heads * t, vp = v(values), outputs = out.weight.shape[0]
         var projectedValues = Tensor.uninitialized([columns, outputs])
         vp.data.withUnsafeBufferPointer { a in outTransposed.withUnsafeBufferPointer { b in
             projectedValues.data.withUnsafeMutableBufferPointer { c in
@@ -149,21 +184,6 @@ extension SAMAttention {
                 }
             }
         } }
-        // [n, width] x [width, 8t]: too thin for sgemm's packing of the 4096-row side to pay.
-        var scores = Tensor.uninitialized([n, columns])
-        scores.data.withUnsafeMutableBufferPointer { s in
-            if !projected { for i in 0..<n { (s.baseAddress! + i * columns).update(from: constant, count: columns) } }
-            queries.data.withUnsafeBufferPointer { x in folded.withUnsafeBufferPointer { f in
-                let (xp, fp, sp) = (UncheckedPointer(UnsafeMutablePointer(mutating: x.baseAddress!)),
-                                    UncheckedPointer(UnsafeMutablePointer(mutating: f.baseAddress!)), UncheckedPointer(s.baseAddress!))
-                ParallelLoop.forRanges(count: n, minimumChunk: 512) { rows in
-                    SmallGEMM.multiply(xp.pointer + rows.lowerBound * width, lda: width, fp.pointer, ldb: columns,
-                                       into: sp.pointer + rows.lowerBound * columns, ldc: columns, m: rows.count, n: columns,
-                                       k: width, accumulate: !projected)
-                }
-            } }
-        }
-        Softmax.interleaved8(&scores.data, length: t)  // each image token's 8 heads, over t tokens each
-        return (scores, projectedValues)
+        return projectedValues
     }
 }

@@ -7,7 +7,7 @@ import Tensor
 /// encoding.
 struct SharedImageWeights {
     /// [256, 1024]: W_k1^T | W_v1^T | W_q1^T (block 1's projections) | diag(gamma1) [W_k2 | W_v2 | W_q2]^T (block 2's)
-    /// | diag(gamma1 gamma2) U.
+    /// | diag(gamma1 gamma2) U; the query columns in head lanes (SAMAttention.headLane).
     let cacheWeight: Tensor
     /// What X . cacheWeight lacks (the positional encoding's and the biases' share), by section: [4096, w] each.
     let cacheOffsets: [Tensor]
@@ -38,8 +38,10 @@ struct SharedImageWeights {
                            second.tokenToImage.k, second.tokenToImage.v, second.imageToToken.q]
         var weight = [Float](repeating: 0, count: 256 * 1024)
         for (index, dense) in projections.enumerated() {
+            let isQuery = index == 2 || index == 5  // image-to-token queries go in head lanes
             for o in 0..<128 { for c in 0..<256 {
-                weight[c * 1024 + index * 128 + o] = dense.weight.data[o * 256 + c] * (index < 3 ? 1 : gamma1[c])
+                weight[c * 1024 + index * 128 + (isQuery ? SAMAttention.headLane(o) : o)] =
+                    dense.weight.data[o * 256 + c] * (index < 3 ? 1 : gamma1[c])
             } }
         }
         for c in 0..<256 { for j in 0..<256 { weight[c * 1024 + 768 + j] = gamma1[c] * gamma2[c] * upscale.data[c * 256 + j] } }
@@ -54,7 +56,8 @@ struct SharedImageWeights {
         for j in 0..<128 { rowConstant[128 + j] = first.tokenToImage.v.bias!.data[j] }
         for j in 384..<1024 { rowConstant[j] = (0..<256).reduce(Float(0)) { $0 + bo1[$1] * weight[$1 * 1024 + j] } }
         let firstKeys = Linear.forward(positional, weight: first.tokenToImage.k.weight, bias: first.tokenToImage.k.bias)
-        let firstQueries = Linear.forward(positional, weight: first.imageToToken.q.weight, bias: first.imageToToken.q.bias)
+        let firstQueries = Self.headLanes(Linear.forward(positional, weight: first.imageToToken.q.weight,
+                                                         bias: first.imageToToken.q.bias))
         let offset = Self.rowsOf(4096, 1024, constant: rowConstant, blocks: [(0, firstKeys), (256, firstQueries)])
         cacheOffsets = Self.sections.map { columns in
             Tensor(shape: [4096, columns.count], data: (0..<4096).flatMap { offset.data[($0 * 1024 + columns.lowerBound)..<($0 * 1024 + columns.upperBound)] })
@@ -62,7 +65,8 @@ struct SharedImageWeights {
 
         let shifted = Tensor(shape: positional.shape, data: (0..<positional.count).map { positional.data[$0] + beta1[$0 % 256] })
         let secondKeys = Linear.forward(shifted, weight: second.tokenToImage.k.weight, bias: second.tokenToImage.k.bias)
-        let secondQueries = Linear.forward(shifted, weight: second.imageToToken.q.weight, bias: second.imageToToken.q.bias)
+        let secondQueries = Self.headLanes(Linear.forward(shifted, weight: second.imageToToken.q.weight,
+                                                          bias: second.imageToToken.q.bias))
         var valueConstant = [Float](repeating: 0, count: 384)
         let values = second.tokenToImage.v
         for o in 0..<128 {
@@ -84,6 +88,13 @@ struct SharedImageWeights {
         upscaleBias = (0..<256).map { j in
             (0..<256).reduce(convBias.data[j % channels]) { $0 + beta2[$1] * upscale.data[$1 * 256 + j] }
         }
+    }
+
+    /// Projected queries [n, 128] with their columns in head lanes (SAMAttention.headLane).
+    static func headLanes(_ x: Tensor) -> Tensor {
+        var out = x
+        for r in 0..<x.shape[0] { for o in 0..<128 { out.data[r * 128 + SAMAttention.headLane(o)] = x.data[r * 128 + o] } }
+        return out
     }
 
     /// [rows, width]: `constant` in every row, with `blocks` (column, [rows, w] tensor) written over it.
@@ -108,7 +119,7 @@ struct DecoderImageCache {
     let image: Tensor
     /// Block 1's projected keys and values (token-to-image) as the cached attention reads them (keys
     /// [8, 16, keyStride] by transposedHeads, values [8, 4096, 16] by headMajor), and queries (image-to-token)
-    /// [4096, 128].
+    /// in head lanes [4096, 16, 8].
     let firstKeys: Tensor, firstValues: Tensor, firstQueries: Tensor
     /// Block 2's projection basis [4096, 384] and the upscaling basis [4096, 256] (see SharedImageDecoding).
     let secondBasis: Tensor, upscaleBasis: Tensor

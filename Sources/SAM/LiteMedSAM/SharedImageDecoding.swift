@@ -20,7 +20,7 @@ extension MaskDecoder {
                 first.tokenToImage.tokensToProjectedImage(queries: $0, keys: cache.firstKeys, values: cache.firstValues)
             }
             let (weights, values) = first.imageToToken.imageToTokenWeights(
-                queries: cache.firstQueries, projected: true, keys: add(queries, tokens), values: queries)
+                headLaneQueries: cache.firstQueries, keys: add(queries, tokens), values: queries)
             return (queries, LowRankUpdate(weights: weights, values: values, heads: first.imageToToken.heads))
         }
         let image1 = timer.measure("decoder image update 1") { firstImageUpdate(cache, update1) }
@@ -29,7 +29,7 @@ extension MaskDecoder {
                 second.tokenToImage.tokensToProjectedImage(queries: $0, keys: image1.secondKeys, values: image1.secondValues)
             }
             let (weights, values) = second.imageToToken.imageToTokenWeights(
-                queries: image1.secondQueries, projected: true, keys: add(queries, tokens), values: queries)
+                headLaneQueries: image1.secondQueries, keys: add(queries, tokens), values: queries)
             return (queries, LowRankUpdate(weights: weights, values: values, heads: second.imageToToken.heads))
         }
         let (finalSums, upscaled) = timer.measure("decoder image update 2") {
@@ -87,7 +87,7 @@ extension MaskDecoder {
         /// keys1 = norm4(X + b_o1 + P W) [n, 256], and per row (mean, 1 / std) of its pre-norm values.
         let keys: Tensor, statistics: Tensor
         /// Block 2's projected keys and values (token-to-image) in the cached attention's layout (keys
-        /// [8, 16, keyStride], values [8, n, 16]), and queries (image-to-token) [n, 128].
+        /// [8, 16, keyStride], values [8, n, 16]), and queries (image-to-token) in head lanes [n, 16, 8].
         let secondKeys: Tensor, secondValues: Tensor, secondQueries: Tensor
     }
 
