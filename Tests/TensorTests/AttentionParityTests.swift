@@ -142,3 +142,41 @@ extension AttentionParityTests {
         #expect(worst < 5e-6)  // float scores up to ~50 in magnitude: a few ulps of them, through exp
     }
 }
+
+extension AttentionParityTests {
+    /// Block partial states merged against naive attention per (token, head) over all rows.
+    @Test(arguments: [(300, 128, 7), (97, 40, 1), (64, 64, 3)])
+    func headLaneBlockAttentionMatchesNaive(rows: Int, block: Int, tokens: Int) {
+        let headDim = 16, stride = 8 * headDim + 8  // padded rows, as a caller's tile buffer
+        var g = KernelParityTests.Generator(state: UInt64(rows + block))
+        let queries = (0..<(tokens * headDim * 8)).map { _ in Float.random(in: -1...1, using: &g) }
+        let keys = (0..<(rows * stride)).map { _ in Float.random(in: -2...2, using: &g) }
+        let values = (0..<(rows * stride)).map { _ in Float.random(in: -1...1, using: &g) }
+        let blocks = (rows + block - 1) / block, size = HeadLaneAttention.stateSize(headDim: headDim)
+        var states = [Float](repeating: .nan, count: blocks * tokens * size), scores = [Float](repeating: 0, count: 8 * block)
+        var out = [Float](repeating: .nan, count: tokens * 8 * headDim)
+        queries.withUnsafeBufferPointer { q in keys.withUnsafeBufferPointer { k in values.withUnsafeBufferPointer { v in
+            for b in 0..<blocks {
+                let first = b * block, count = min(block, rows - first)
+                states.withUnsafeMutableBufferPointer { s in scores.withUnsafeMutableBufferPointer { scratch in
+                    HeadLaneAttention.partial(queries: q.baseAddress!, keys: k.baseAddress! + first * stride,
+                                              values: v.baseAddress! + first * stride, rowStride: stride, rows: count,
+                                              headDim: headDim, tokens: tokens, scores: scratch.baseAddress!,
+                                              into: s.baseAddress! + b * tokens * size)
+                } }
+            }
+        } } }
+        states.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { o in
+            HeadLaneAttention.merge(s.baseAddress!, blocks: blocks, headDim: headDim, tokens: tokens, into: o.baseAddress!)
+        } }
+        var worst: Float = 0
+        for j in 0..<tokens { for h in 0..<8 {
+            let q = (0..<headDim).map { queries[(j * headDim + $0) * 8 + h] }
+            let k = (0..<rows).flatMap { r in (0..<headDim).map { keys[r * stride + $0 * 8 + h] } }
+            let v = (0..<rows).flatMap { r in (0..<headDim).map { values[r * stride + $0 * 8 + h] } }
+            let expected = NaiveKernels.attention(q: q, k: k, v: v, lq: 1, lk: rows, d: headDim, dv: headDim, scale: 1, bias: nil)
+            for d in 0..<headDim { worst = max(worst, abs(out[j * 8 * headDim + h * headDim + d] - expected[d])) }
+        } }
+        #expect(worst < 1e-5)
+    }
+}

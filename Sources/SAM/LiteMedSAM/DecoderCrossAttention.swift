@@ -155,17 +155,23 @@ extension SAMAttention {
     func imageToTokenWeights(headLaneQueries queries: Tensor, keys: Tensor, values: Tensor) -> (weights: Tensor, values: Tensor) {
         let n = queries.shape[0], t = keys.shape[0]
         precondition(heads == 8 && queries.shape[1] == internalDim)
-        let kp = k(keys)
-        var keyLanes = [Float](repeating: 0, count: t * internalDim)  // [t, headDim, 8], scaled
-        for j in 0..<t { for h in 0..<heads { for d in 0..<headDim {
-            keyLanes[(j * headDim + d) * 8 + h] = kp.data[j * internalDim + h * headDim + d] * scale
-        } } }
+        let keyLanes = scaledHeadLanes(k(keys))
         var weights = Tensor.uninitialized([n, heads * t])
         queries.data.withUnsafeBufferPointer { q in keyLanes.withUnsafeBufferPointer { k in weights.data.withUnsafeMutableBufferPointer { w in
             HeadLaneAttention.weights(queries: q.baseAddress!, keys: k.baseAddress!, rows: n, headDim: headDim, tokens: t,
                                       into: w.baseAddress!)
         } } }
         return (weights, projectedTokenValues(values))
+    }
+
+    /// Token projections [t, internalDim], scaled and in head lanes: [t, headDim, 8].
+    func scaledHeadLanes(_ projected: Tensor) -> [Float] {
+        let t = projected.shape[0]
+        var lanes = [Float](repeating: 0, count: t * internalDim)
+        for j in 0..<t { for channel in 0..<internalDim {
+            lanes[j * internalDim + Self.headLane(channel, headDim: headDim)] = projected.data[j * internalDim + channel] * scale
+        } }
+        return lanes
     }
 
     /// Head lane of channel `channel` (= h * headDim + d) in the head-lane layout: d * 8 + h.

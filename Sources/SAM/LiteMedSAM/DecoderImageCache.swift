@@ -7,7 +7,7 @@ import Tensor
 /// encoding.
 struct SharedImageWeights {
     /// [256, 1024]: W_k1^T | W_v1^T | W_q1^T (block 1's projections) | diag(gamma1) [W_k2 | W_v2 | W_q2]^T (block 2's)
-    /// | diag(gamma1 gamma2) U; the query columns in head lanes (SAMAttention.headLane).
+    /// | diag(gamma1 gamma2) U; all but block 1's keys and values in head lanes (SAMAttention.headLane).
     let cacheWeight: Tensor
     /// What X . cacheWeight lacks (the positional encoding's and the biases' share), by section: [4096, w] each.
     let cacheOffsets: [Tensor]
@@ -38,9 +38,9 @@ struct SharedImageWeights {
                            second.tokenToImage.k, second.tokenToImage.v, second.imageToToken.q]
         var weight = [Float](repeating: 0, count: 256 * 1024)
         for (index, dense) in projections.enumerated() {
-            let isQuery = index == 2 || index == 5  // image-to-token queries go in head lanes
+            let lanes = index >= 2  // all but block 1's token-to-image keys and values go in head lanes
             for o in 0..<128 { for c in 0..<256 {
-                weight[c * 1024 + index * 128 + (isQuery ? SAMAttention.headLane(o) : o)] =
+                weight[c * 1024 + index * 128 + (lanes ? SAMAttention.headLane(o) : o)] =
                     dense.weight.data[o * 256 + c] * (index < 3 ? 1 : gamma1[c])
             } }
         }
@@ -64,7 +64,8 @@ struct SharedImageWeights {
         }
 
         let shifted = Tensor(shape: positional.shape, data: (0..<positional.count).map { positional.data[$0] + beta1[$0 % 256] })
-        let secondKeys = Linear.forward(shifted, weight: second.tokenToImage.k.weight, bias: second.tokenToImage.k.bias)
+        let secondKeys = Self.headLanes(Linear.forward(shifted, weight: second.tokenToImage.k.weight,
+                                                       bias: second.tokenToImage.k.bias))
         let secondQueries = Self.headLanes(Linear.forward(shifted, weight: second.imageToToken.q.weight,
                                                           bias: second.imageToToken.q.bias))
         var valueConstant = [Float](repeating: 0, count: 384)
@@ -74,7 +75,7 @@ struct SharedImageWeights {
         }
         secondOffset = Self.rowsOf(4096, 256, constant: [Float](repeating: 0, count: 256),
                                    blocks: [(0, secondKeys), (128, secondQueries)])
-        secondValueOffset = Array(valueConstant[128..<256])
+        secondValueOffset = Self.headLanes(Tensor(shape: [1, 128], data: Array(valueConstant[128..<256]))).data
 
         var scaled = [Float](repeating: 0, count: 256 * 256)
         for c in 0..<256 { for j in 0..<256 { scaled[c * 256 + j] = gamma2[c] * upscale.data[c * 256 + j] } }
@@ -90,7 +91,7 @@ struct SharedImageWeights {
         }
     }
 
-    /// Projected queries [n, 128] with their columns in head lanes (SAMAttention.headLane).
+    /// Projections [n, 128] with their columns in head lanes (SAMAttention.headLane).
     static func headLanes(_ x: Tensor) -> Tensor {
         var out = x
         for r in 0..<x.shape[0] { for o in 0..<128 { out.data[r * 128 + SAMAttention.headLane(o)] = x.data[r * 128 + o] } }

@@ -9,7 +9,9 @@ import Tensor
 /// K = D (Z - mu) diag(gamma) + beta with Z = Y + P W (Y the image before it), and D, mu per row. Anything
 /// linear in K is then D [Y M + P (W M) - mu (gamma M)] + beta M: the Y M products are in the cache, the rest
 /// costs 4096 x 8t per column. Block 2's projections and the first upscaling conv are taken that way, so the
-/// per-prompt products have inner dimension 8(t - 1) (48 for a box; LowRankUpdate) instead of 256.
+/// per-prompt products have inner dimension 8(t - 1) (48 for a box; LowRankUpdate) instead of 256. Block 2's
+/// token-to-image attention (its queries depend only on block 1's tokens) attends to each tile's keys and values
+/// as image update 1 forms them, so the 4096-row projections it reads are never stored.
 extension MaskDecoder {
     /// Low-resolution mask logits and IoU predictions for `outputs` (as callAsFunction), sharing `cache`.
     func decodeShared(sparse: Tensor, cache: DecoderImageCache, outputs: [Int], timer: StageTimer? = nil)
@@ -23,11 +25,14 @@ extension MaskDecoder {
                 headLaneQueries: cache.firstQueries, keys: add(queries, tokens), values: queries)
             return (queries, LowRankUpdate(weights: weights, values: values, heads: first.imageToToken.heads))
         }
-        let image1 = timer.measure("decoder image update 1") { firstImageUpdate(cache, update1) }
+        // Block 2's token-to-image attention runs inside image update 1, as its keys and values are formed.
+        let (selfAttended2, image1) = timer.measure("decoder image update 1") { () -> (Tensor, FirstImageUpdate) in
+            let attended = second.selfAttended(queries1, queryPE: tokens)
+            let queries = second.tokenToImage.scaledHeadLanes(second.tokenToImage.q(add(attended, tokens)))
+            return (attended, firstImageUpdate(cache, update1, secondQueries: queries, tokens: tokens.shape[0]))
+        }
         let (queries2, update2) = timer.measure("decoder block 2") { () -> (Tensor, LowRankUpdate) in
-            let queries = second.updateTokens(queries1, queryPE: tokens) {
-                second.tokenToImage.tokensToProjectedImage(queries: $0, keys: image1.secondKeys, values: image1.secondValues)
-            }
+            let queries = second.finishTokens(selfAttended2, crossAttended: second.tokenToImage.out(image1.secondAttended))
             let (weights, values) = second.imageToToken.imageToTokenWeights(
                 headLaneQueries: image1.secondQueries, keys: add(queries, tokens), values: queries)
             return (queries, LowRankUpdate(weights: weights, values: values, heads: second.imageToToken.heads))
@@ -86,38 +91,40 @@ extension MaskDecoder {
     struct FirstImageUpdate {
         /// keys1 = norm4(X + b_o1 + P W) [n, 256], and per row (mean, 1 / std) of its pre-norm values.
         let keys: Tensor, statistics: Tensor
-        /// Block 2's projected keys and values (token-to-image) in the cached attention's layout (keys
-        /// [8, 16, keyStride], values [8, n, 16]), and queries (image-to-token) in head lanes [n, 16, 8].
-        let secondKeys: Tensor, secondValues: Tensor, secondQueries: Tensor
+        /// Block 2's token-to-image attention before its output projection [t, 128], and its image-to-token
+        /// queries in head lanes [n, 16, 8].
+        let secondAttended: Tensor, secondQueries: Tensor
     }
 
     /// After block 1's image-to-token attention (its update P W as `update`): keys1, and block 2's projections
-    /// from the cached basis, tile by tile of P' [W' | W' secondBasisWeight].
-    func firstImageUpdate(_ cache: DecoderImageCache, _ update: LowRankUpdate) -> FirstImageUpdate {
+    /// from the cached basis, tile by tile of P' [W' | W' secondBasisWeight]; block 2's keys and values (in head
+    /// lanes) are attended by its t token queries `secondQueries` ([t, 16, 8], scaled) tile by tile and never
+    /// stored.
+    func firstImageUpdate(_ cache: DecoderImageCache, _ update: LowRankUpdate, secondQueries tokenQueries: [Float],
+                          tokens t: Int) -> FirstImageUpdate {
         let n = cache.image.shape[0], stride = update.stride, width = 640, tileRows = Self.tileRows
         let right = Self.packed(Self.rightFactor(update.values, times: shared.secondBasisWeight))
         let constant = Self.rightFactor(update.constant, times: shared.secondBasisWeight).data  // c | c M
+        let (tiles, stateSize) = ((n + tileRows - 1) / tileRows, t * HeadLaneAttention.stateSize(headDim: 16))
         var keys = Tensor.uninitialized([n, 256]), statistics = Tensor.uninitialized([n, 2])
-        let keyStride = Attention.keyStride(for: n)
-        var secondKeys = Tensor.uninitialized([8, 16, keyStride]), secondValues = Tensor.uninitialized([8, n, 16])
-        for c in 0..<128 { for r in n..<keyStride { secondKeys.data[c * keyStride + r] = 0 } }
-        var secondQueries = Tensor.uninitialized([n, 128])
+        var states = Tensor.uninitialized([tiles, stateSize]), secondQueries = Tensor.uninitialized([n, 128])
         let norm = blocks[0].norm4, epsilon = norm.epsilon
         // b_o1 + c | the normalized mean's projections | c M | block 2's value offset
         let vectors = Tensor(shape: [1152], data: zip(shared.firstOutputBias, constant[0..<256]).map(+)
                              + shared.normSums[0..<384] + constant[256...] + shared.secondValueOffset)
-        let inputs = [cache.image, cache.secondBasis, shared.secondOffset, norm.weight, norm.bias, vectors, update.weights]
+        let inputs = [cache.image, cache.secondBasis, shared.secondOffset, norm.weight, norm.bias, vectors, update.weights,
+                      Tensor(shape: [t, 128], data: tokenQueries)]
         withPointers(inputs) { p in
-            withMutablePointers(&keys, &statistics) { k, st in withMutablePointers(&secondKeys, &secondValues, &secondQueries) { k2, v2, q2 in
-                let tiles = (n + tileRows - 1) / tileRows
+            withMutablePointers(&keys, &statistics) { k, st in withMutablePointers(&states, &secondQueries) { state, q2 in
                 ParallelLoop.forRanges(count: tiles) { range in
                     let (x, basis, offset, gamma, beta) = (p[0].pointer, p[1].pointer, p[2].pointer, p[3].pointer, p[4].pointer)
                     let (bias, sums, lowRank, valueOffset) = (p[5].pointer, p[5].pointer + 256, p[5].pointer + 640,
                                                               p[5].pointer + 1024)
-                    // The tile's product, block 2's keys row-major (transposed into place per tile), one row's z.
-                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * (width + 128) + 256)
+                    // The tile's product, block 2's keys and values [rows, 256] (head lanes), one row's z, scores.
+                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * (width + 256 + 8) + 256)
                     defer { buffer.deallocate() }
-                    let (staged, z) = (buffer + tileRows * width, buffer + tileRows * (width + 128))
+                    let (keysAndValues, z, scores) = (buffer + tileRows * width, buffer + tileRows * (width + 256),
+                                                      buffer + tileRows * (width + 256) + 256)
                     for tile in range {
                         let rows = (tile * tileRows)..<min(n, (tile + 1) * tileRows)
                         SmallGEMM.multiply(p[6].pointer + rows.lowerBound * stride, lda: stride, right, into: buffer, ldc: width,
@@ -133,40 +140,28 @@ extension MaskDecoder {
                                 store8((load8(z + c) - m) * s * load8(gamma + c) + load8(beta + c), k.pointer + r * 256 + c)
                             }
                             // Block 2's keys | values | queries: D (Y M + P W M - mu (gamma M)) + offset.
-                            let (b, o) = (basis + r * 384, offset + r * 256)
+                            let (b, o, kv) = (basis + r * 384, offset + r * 256, keysAndValues + local * 256)
                             @inline(__always) func projected(_ j: Int, _ offset: UnsafePointer<Float>) -> V8 {
                                 (load8(b + j) + load8(u + 256 + j) + load8(lowRank + j) - m * load8(sums + j)) * s + load8(offset)
                             }
-                            for j in Swift.stride(from: 0, to: 128, by: 8) { store8(projected(j, o + j), staged + local * 128 + j) }
-                            for j in Swift.stride(from: 0, to: 128, by: 16) {
-                                let target = v2.pointer + (j / 16 * n + r) * 16
-                                store8(projected(128 + j, valueOffset + j), target)
-                                store8(projected(136 + j, valueOffset + j + 8), target + 8)
-                            }
+                            for j in Swift.stride(from: 0, to: 128, by: 8) { store8(projected(j, o + j), kv + j) }
+                            for j in Swift.stride(from: 0, to: 128, by: 8) { store8(projected(128 + j, valueOffset + j), kv + 128 + j) }
                             for j in Swift.stride(from: 0, to: 128, by: 8) {
                                 store8(projected(256 + j, o + 128 + j), q2.pointer + r * 128 + j)
                             }
                         }
-                        Self.transposeKeys(staged, rows: rows, into: k2.pointer, keyStride: keyStride)
+                        HeadLaneAttention.partial(queries: p[7].pointer, keys: keysAndValues, values: keysAndValues + 128,
+                                                  rowStride: 256, rows: rows.count, headDim: 16, tokens: t, scores: scores,
+                                                  into: state.pointer + tile * stateSize)
                     }
                 }
             } }
         }
-        return FirstImageUpdate(keys: keys, statistics: statistics, secondKeys: secondKeys, secondValues: secondValues,
-                                secondQueries: secondQueries)
-    }
-
-    /// A tile's keys [rows, 128] (row-major) into the transposed layout [128, keyStride] at columns `rows`.
-    static func transposeKeys(_ staged: UnsafePointer<Float>, rows: Range<Int>, into target: UnsafeMutablePointer<Float>,
-                              keyStride: Int) {
-        var i = 0
-        while i + 8 <= rows.count {
-            for c in stride(from: 0, to: 128, by: 8) {
-                RegisterTranspose.transpose8x8(staged + i * 128 + c, 128, into: target + c * keyStride + rows.lowerBound + i, keyStride)
-            }
-            i += 8
-        }
-        for row in i..<rows.count { for c in 0..<128 { target[c * keyStride + rows.lowerBound + row] = staged[row * 128 + c] } }
+        var attended = Tensor.uninitialized([t, 128])
+        states.data.withUnsafeBufferPointer { s in attended.data.withUnsafeMutableBufferPointer { a in
+            HeadLaneAttention.merge(s.baseAddress!, blocks: tiles, headDim: 16, tokens: t, into: a.baseAddress!)
+        } }
+        return FirstImageUpdate(keys: keys, statistics: statistics, secondAttended: attended, secondQueries: secondQueries)
     }
 
     /// After block 2's image-to-token attention (its update P2 W2 as `second`), tile by tile: keys2 = norm4(keys1 +

@@ -59,15 +59,20 @@ struct TwoWayBlock {
     /// The token side of the block: self attention, the token-to-image attention (`crossAttend` gets the queries
     /// with positional encoding), the MLP, with their residuals and norms.
     func updateTokens(_ queries: Tensor, queryPE: Tensor, crossAttend: (Tensor) -> Tensor) -> Tensor {
-        var queries = queries
-        if skipFirstPositional {
-            queries = selfAttention(q: queries, k: queries, v: queries)
-        } else {
-            let q = add(queries, queryPE)
-            queries = add(queries, selfAttention(q: q, k: q, v: queries))
-        }
-        queries = norm1(queries)
-        queries = norm2(add(queries, crossAttend(add(queries, queryPE))))
+        let queries = selfAttended(queries, queryPE: queryPE)
+        return finishTokens(queries, crossAttended: crossAttend(add(queries, queryPE)))
+    }
+
+    /// updateTokens up to the token-to-image attention: self attention, its residual and norm1.
+    func selfAttended(_ queries: Tensor, queryPE: Tensor) -> Tensor {
+        if skipFirstPositional { return norm1(selfAttention(q: queries, k: queries, v: queries)) }
+        let q = add(queries, queryPE)
+        return norm1(add(queries, selfAttention(q: q, k: q, v: queries)))
+    }
+
+    /// The rest of updateTokens from the token-to-image attention's output: residual and norm2, the MLP, norm3.
+    func finishTokens(_ queries: Tensor, crossAttended: Tensor) -> Tensor {
+        let queries = norm2(add(queries, crossAttended))
         var hidden = mlp1(queries)
         for i in hidden.data.indices { hidden.data[i] = max(hidden.data[i], 0) }  // ReLU
         return norm3(add(queries, mlp2(hidden)))
