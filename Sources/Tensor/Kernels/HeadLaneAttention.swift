@@ -16,22 +16,13 @@ public enum HeadLaneAttention {
         ParallelLoop.forRanges(count: n, minimumChunk: 512) { range in
             for r in range {
                 let (row, out) = (q.pointer + r * width, w.pointer + r * 8 * t)
-                var top = V(repeating: -.infinity)
                 for j in 0..<t {
                     let key = k.pointer + j * width
                     var sum = V()
                     for d in 0..<headDim { sum = sum.addingFusedProduct(Convolution.load(row + 8 * d), Convolution.load(key + 8 * d)) }
                     Convolution.store(sum, out + 8 * j)
-                    top = top.replacing(with: sum, where: sum .> top)
                 }
-                var total = V()
-                for j in 0..<t {
-                    let e = Elementwise.exp(Convolution.load(out + 8 * j) - top)
-                    Convolution.store(e, out + 8 * j)
-                    total += e
-                }
-                let scale = 1 / total
-                for j in 0..<t { Convolution.store(Convolution.load(out + 8 * j) * scale, out + 8 * j) }
+                Softmax.interleavedRow8(out, length: t)
             }
         }
     }

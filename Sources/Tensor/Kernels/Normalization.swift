@@ -80,21 +80,24 @@ public enum Softmax {
         values.withUnsafeMutableBufferPointer { buffer in
             let p = UncheckedPointer(buffer.baseAddress!)
             ParallelLoop.forRanges(count: rows, minimumChunk: 512) { range in
-                for r in range {
-                    let row = p.pointer + r * width
-                    var top = Convolution.load(row)
-                    for i in 1..<length { let v = Convolution.load(row + 8 * i); top = top.replacing(with: v, where: v .> top) }
-                    var sum = SIMD8<Float>()
-                    for i in 0..<length {
-                        let e = Elementwise.exp(Convolution.load(row + 8 * i) - top)
-                        Convolution.store(e, row + 8 * i)
-                        sum += e
-                    }
-                    let scale = 1 / sum
-                    for i in 0..<length { Convolution.store(Convolution.load(row + 8 * i) * scale, row + 8 * i) }
-                }
+                for r in range { interleavedRow8(p.pointer + r * width, length: length) }
             }
         }
+    }
+
+    /// One row of interleaved8 in place: 8 groups of `length` values (value i of group g at i * 8 + g).
+    @inline(__always)
+    static func interleavedRow8(_ row: UnsafeMutablePointer<Float>, length: Int) {
+        var top = Convolution.load(row)
+        for i in 1..<length { let v = Convolution.load(row + 8 * i); top = top.replacing(with: v, where: v .> top) }
+        var sum = SIMD8<Float>()
+        for i in 0..<length {
+            let e = Elementwise.exp(Convolution.load(row + 8 * i) - top)
+            Convolution.store(e, row + 8 * i)
+            sum += e
+        }
+        let scale = 1 / sum
+        for i in 0..<length { Convolution.store(Convolution.load(row + 8 * i) * scale, row + 8 * i) }
     }
 
     /// One row in place: exponentiate (below), then scale by the inverse sum.
