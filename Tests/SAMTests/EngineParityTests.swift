@@ -53,6 +53,7 @@ import Testing
         for multimask in [false, true] {
             let shared = model.decode(embedding: embedding, prompts: prompts, multimask: multimask, shareImage: true)
             let direct = model.decode(embedding: embedding, prompts: prompts, multimask: multimask, shareImage: false)
+            #expect(shared.count == prompts.count && direct.count == prompts.count)
             for (a, b) in zip(shared, direct) {
                 #expect(a.logits.count == b.logits.count)
                 for (x, y) in zip(a.logits, b.logits) {
@@ -85,6 +86,29 @@ import Testing
         for (index, prompt) in (prompts + prompts).enumerated() {
             let alone = model.decode(embedding: batched[0], prompt: prompt)
             #expect(alone.logits[0].maxAbsDifference(together[index].logits[0]) <= 1e-4 * max(1, alone.logits[0].maxAbs))
+            #expect(abs(alone.iou[0] - together[index].iou[0]) <= 1e-5)
+        }
+    }
+
+    /// Prompts with a mask input (PyTorch's order, one job each) among prompts sharing the image cache (stacked
+    /// in groups): every result comes back in its prompt's place.
+    @Test func mixedPromptKindsKeepTheirOrder() throws {
+        guard let model = SharedModel.model else {
+            print("skipping: LiteMedSAM weights are not in the cache (make weights)")
+            return
+        }
+        let golden = try GoldenCase(GoldenCase.names[0])
+        let embedding = model.encode(try golden.modelInput())
+        let prompts = golden.meta.prompts.map { golden.prompt($0) }
+        let previous = model.decode(embedding: embedding, prompt: prompts[0]).logits[0]
+        let withMask = ModelPrompt(box: prompts[0].box, mask: previous)
+        let mixed = [prompts[0], withMask] + prompts + [withMask]
+        let together = model.decode(embedding: embedding, prompts: mixed)
+        #expect(together.count == mixed.count)
+        for (index, prompt) in mixed.enumerated() {
+            let alone = model.decode(embedding: embedding, prompt: prompt)
+            #expect(alone.logits[0].maxAbsDifference(together[index].logits[0]) <= 1e-4 * max(1, alone.logits[0].maxAbs),
+                    "prompt \(index)")
             #expect(abs(alone.iou[0] - together[index].iou[0]) <= 1e-5)
         }
     }

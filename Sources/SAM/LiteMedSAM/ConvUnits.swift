@@ -93,7 +93,7 @@ struct Dense {
     }
 
     /// Rows beyond which sgemm's packing pays for itself.
-    static let fewRowLimit = 32
+    static let fewRowLimit = 256
 
     func callAsFunction(_ x: Tensor) -> Tensor {
         if let packed, x.count / packed.k <= Self.fewRowLimit { return Linear.forward(x, packed: packed, bias: bias) }

@@ -46,16 +46,25 @@ public final class LiteMedSAM: @unchecked Sendable {
             ? timer.measure("decoder image cache") {
                 DecoderImageCache(embedding: embedding, noMaskDense: promptEncoder.noMaskDense, weights: decoder.shared)
             } : nil
-        // Prompts run side by side, one per thread (their small token-side kernels do not split well).
-        return ParallelLoop.jobs(count: prompts.count) { index in
-            let prompt = prompts[index]
-            let (sparse, dense) = promptEncoder(prompt)
-            if let cache, prompt.mask == nil {
-                let (masks, iou) = decoder.decodeShared(sparse: sparse, cache: cache, outputs: outputs, timer: timer)
-                return (masks, iou)
+        // Prompts sharing the cache run in one group per thread (their token sides stacked); the others, one
+        // job each, in PyTorch's order of operations.
+        let shared = cache == nil ? [] : prompts.indices.filter { prompts[$0].mask == nil }
+        let others = prompts.indices.filter { !shared.contains($0) }
+        let groupCount = min(ParallelLoop.threads, shared.count)
+        let groups = (0..<groupCount).map { g in Array(shared[(shared.count * g / groupCount)..<(shared.count * (g + 1) / groupCount)]) }
+        let results = ParallelLoop.jobs(count: groupCount + others.count) { job -> [(logits: [Tensor], iou: [Float])] in
+            guard job < groupCount, let cache else {
+                let prompt = prompts[others[job - groupCount]]
+                let (sparse, dense) = promptEncoder(prompt)
+                let (masks, iou) = decoder(embedding: embedding, sparse: sparse, dense: dense, outputs: outputs)
+                return [(masks, iou)]
             }
-            let (masks, iou) = decoder(embedding: embedding, sparse: sparse, dense: dense, outputs: outputs)
-            return (masks, iou)
+            let sparse = groups[job].map { promptEncoder(prompts[$0]).sparse }
+            return decoder.decodeShared(sparse: sparse, cache: cache, outputs: outputs, timer: timer).map { ($0.masks, $0.iou) }
         }
+        var ordered = [(logits: [Tensor], iou: [Float])?](repeating: nil, count: prompts.count)
+        for (g, group) in groups.enumerated() { for (i, index) in group.enumerated() { ordered[index] = results[g][i] } }
+        for (j, index) in others.enumerated() { ordered[index] = results[groupCount + j][0] }
+        return ordered.map { $0! }
     }
 }

@@ -13,39 +13,6 @@ import Tensor
 /// token-to-image attention (its queries depend only on block 1's tokens) attends to each tile's keys and values
 /// as image update 1 forms them, so the 4096-row projections it reads are never stored.
 extension MaskDecoder {
-    /// Low-resolution mask logits and IoU predictions for `outputs` (as callAsFunction), sharing `cache`.
-    func decodeShared(sparse: Tensor, cache: DecoderImageCache, outputs: [Int], timer: StageTimer? = nil)
-        -> (masks: [Tensor], iou: [Float]) {
-        let tokens = tokens(sparse), (first, second) = (blocks[0], blocks[1])
-        let (queries1, update1) = timer.measure("decoder block 1") { () -> (Tensor, LowRankUpdate) in
-            let queries = first.updateTokens(tokens, queryPE: tokens) {
-                first.tokenToImage.tokensToProjectedImage(queries: $0, keys: cache.firstKeys, values: cache.firstValues)
-            }
-            let (weights, values) = first.imageToToken.imageToTokenWeights(
-                headLaneQueries: cache.firstQueries, keys: add(queries, tokens), values: queries)
-            return (queries, LowRankUpdate(weights: weights, values: values, heads: first.imageToToken.heads))
-        }
-        // Block 2's token-to-image attention runs inside image update 1, as its keys and values are formed.
-        let (selfAttended2, image1) = timer.measure("decoder image update 1") { () -> (Tensor, FirstImageUpdate) in
-            let attended = second.selfAttended(queries1, queryPE: tokens)
-            let queries = second.tokenToImage.scaledHeadLanes(second.tokenToImage.q(add(attended, tokens)))
-            return (attended, firstImageUpdate(cache, update1, secondQueries: queries, tokens: tokens.shape[0]))
-        }
-        let (queries2, update2) = timer.measure("decoder block 2") { () -> (Tensor, LowRankUpdate) in
-            let queries = second.finishTokens(selfAttended2, crossAttended: second.tokenToImage.out(image1.secondAttended))
-            let (weights, values) = second.imageToToken.imageToTokenWeights(
-                headLaneQueries: image1.secondQueries, keys: add(queries, tokens), values: queries)
-            return (queries, LowRankUpdate(weights: weights, values: values, heads: second.imageToToken.heads))
-        }
-        let (finalSums, upscaled) = timer.measure("decoder image update 2") {
-            secondImageUpdate(cache, image1, first: update1, second: update2,
-                              finalQueries: finalQueries(queries: queries2, tokens: tokens, outputs: outputs))
-        }
-        return timer.measure("decoder final attention, masks") {
-            finish(queries: queries2, attention: finalAttention.attended(sums: finalSums), upscaled: upscaled, outputs: outputs)
-        }
-    }
-
     /// [W | W M] for the low-rank products (W [r, 256], M [256, m]) -> [r, 256 + m]; `keepW: false` gives W M.
     static func rightFactor(_ w: Tensor, times m: Tensor, keepW: Bool = true) -> Tensor {
         let (r, extra) = (w.shape[0], m.shape[1]), offset = keepW ? 256 : 0, width = offset + extra

@@ -18,17 +18,24 @@ struct SAMAttention {
         outTransposed = (0..<(inner * 256)).map { w[($0 % 256) * inner + $0 / 256] }
     }
 
-    /// queries [lq, 256], keys and values [lk, 256] -> [lq, 256].
-    func callAsFunction(q queries: Tensor, k keys: Tensor, v values: Tensor) -> Tensor {
+    /// queries [lq, 256], keys and values [lk, 256] -> [lq, 256]. `groups`: row ranges (the tokens of several
+    /// prompts stacked) that attend only within themselves; the projections run once over all rows.
+    func callAsFunction(q queries: Tensor, k keys: Tensor, v values: Tensor, groups: [Range<Int>]? = nil) -> Tensor {
         let qp = q(queries), kp = k(keys), vp = v(values)
-        let lq = qp.shape[0], lk = kp.shape[0]
-        var attended = Tensor.uninitialized([lq, internalDim])
+        let groups = groups ?? [0..<qp.shape[0]]
+        precondition(qp.shape[0] == kp.shape[0] || groups.count == 1, "grouped attention attends within each group")
+        var attended = Tensor.uninitialized([qp.shape[0], internalDim])
         let layout = Attention.Layout(groupStride: 0, headOffset: headDim, rowStride: internalDim)
         qp.data.withUnsafeBufferPointer { a in kp.data.withUnsafeBufferPointer { b in vp.data.withUnsafeBufferPointer { c in
             attended.data.withUnsafeMutableBufferPointer { o in
-                Attention.forward(q: a.baseAddress!, qLayout: layout, k: b.baseAddress!, kLayout: layout, v: c.baseAddress!,
-                                  vLayout: layout, out: o.baseAddress!, outLayout: layout, groups: 1, heads: heads, lq: lq,
-                                  lk: lk, keyDim: headDim, valueDim: headDim, scale: scale)
+                for group in groups {
+                    let (queryRows, keyRows) = groups.count == 1 ? (qp.shape[0], kp.shape[0]) : (group.count, group.count)
+                    let offset = group.lowerBound * internalDim
+                    Attention.forward(q: a.baseAddress! + offset, qLayout: layout, k: b.baseAddress! + offset, kLayout: layout,
+                                      v: c.baseAddress! + offset, vLayout: layout, out: o.baseAddress! + offset,
+                                      outLayout: layout, groups: 1, heads: heads, lq: queryRows, lk: keyRows, keyDim: headDim,
+                                      valueDim: headDim, scale: scale)
+                }
             }
         } } }
         return out(attended)
@@ -58,16 +65,17 @@ struct TwoWayBlock {
 
     /// The token side of the block: self attention, the token-to-image attention (`crossAttend` gets the queries
     /// with positional encoding), the MLP, with their residuals and norms.
-    func updateTokens(_ queries: Tensor, queryPE: Tensor, crossAttend: (Tensor) -> Tensor) -> Tensor {
-        let queries = selfAttended(queries, queryPE: queryPE)
+    /// `groups`: the row ranges of stacked prompts (self attention stays within each).
+    func updateTokens(_ queries: Tensor, queryPE: Tensor, groups: [Range<Int>]? = nil, crossAttend: (Tensor) -> Tensor) -> Tensor {
+        let queries = selfAttended(queries, queryPE: queryPE, groups: groups)
         return finishTokens(queries, crossAttended: crossAttend(add(queries, queryPE)))
     }
 
     /// updateTokens up to the token-to-image attention: self attention, its residual and norm1.
-    func selfAttended(_ queries: Tensor, queryPE: Tensor) -> Tensor {
-        if skipFirstPositional { return norm1(selfAttention(q: queries, k: queries, v: queries)) }
+    func selfAttended(_ queries: Tensor, queryPE: Tensor, groups: [Range<Int>]? = nil) -> Tensor {
+        if skipFirstPositional { return norm1(selfAttention(q: queries, k: queries, v: queries, groups: groups)) }
         let q = add(queries, queryPE)
-        return norm1(add(queries, selfAttention(q: q, k: q, v: queries)))
+        return norm1(add(queries, selfAttention(q: q, k: q, v: queries, groups: groups)))
     }
 
     /// The rest of updateTokens from the token-to-image attention's output: residual and norm2, the MLP, norm3.
