@@ -119,24 +119,29 @@ import Testing
 }
 
 extension AttentionParityTests {
-    /// Head-lane weights against naive attention per (row, head) with identity values (its output is the weights).
-    @Test(arguments: [(600, 16, 7), (513, 16, 1), (37, 8, 12)])
-    func headLaneWeightsMatchNaive(rows: Int, headDim: Int, tokens: Int) {
+    /// Head-lane weights against naive attention per (row, head) with identity values (its output is the weights);
+    /// with `extra` scores added when `extraStride` is not 0 (as an additive bias in the naive attention).
+    @Test(arguments: [(600, 16, 7, 0), (513, 16, 1, 0), (37, 8, 12, 0), (300, 16, 7, 61), (41, 16, 8, 64)])
+    func headLaneWeightsMatchNaive(rows: Int, headDim: Int, tokens: Int, extraStride: Int) {
         var g = KernelParityTests.Generator(state: UInt64(rows * 7 + tokens))
         let queries = (0..<(rows * headDim * 8)).map { _ in Float.random(in: -3...3, using: &g) }
         let keys = (0..<(tokens * headDim * 8)).map { _ in Float.random(in: -3...3, using: &g) }
+        let extra = (0..<(rows * extraStride)).map { _ in Float.random(in: -4...4, using: &g) }
         var weights = [Float](repeating: .nan, count: rows * tokens * 8)
         queries.withUnsafeBufferPointer { q in keys.withUnsafeBufferPointer { k in weights.withUnsafeMutableBufferPointer { w in
-            HeadLaneAttention.weights(queries: q.baseAddress!, keys: k.baseAddress!, rows: rows, headDim: headDim, tokens: tokens,
-                                      into: w.baseAddress!)
+            extra.withUnsafeBufferPointer { e in
+                HeadLaneAttention.weights(queries: q.baseAddress!, keys: k.baseAddress!, rows: rows, headDim: headDim, tokens: tokens,
+                                          extra: extraStride == 0 ? nil : e.baseAddress!, extraStride: extraStride, into: w.baseAddress!)
+            }
         } } }
         let identity = (0..<(tokens * tokens)).map { $0 / tokens == $0 % tokens ? Float(1) : 0 }
         var worst: Float = 0
         for r in 0..<rows { for h in 0..<8 {
             let q = (0..<headDim).map { queries[(r * headDim + $0) * 8 + h] }
             let k = (0..<tokens).flatMap { j in (0..<headDim).map { keys[(j * headDim + $0) * 8 + h] } }
+            let bias = extraStride == 0 ? nil : (0..<tokens).map { extra[r * extraStride + 8 * $0 + h] }
             let expected = NaiveKernels.attention(q: q, k: k, v: identity, lq: 1, lk: tokens, d: headDim, dv: tokens, scale: 1,
-                                                  bias: nil)
+                                                  bias: bias)
             for j in 0..<tokens { worst = max(worst, abs(weights[(r * tokens + j) * 8 + h] - expected[j])) }
         } }
         #expect(worst < 5e-6)  // float scores up to ~50 in magnitude: a few ulps of them, through exp
@@ -145,26 +150,32 @@ extension AttentionParityTests {
 
 extension AttentionParityTests {
     /// Block partial states merged against naive attention per (token, head) over all rows.
-    @Test(arguments: [(300, 128, 7), (97, 40, 1), (64, 64, 3)])
-    func headLaneBlockAttentionMatchesNaive(rows: Int, block: Int, tokens: Int) {
+    /// With `extra` scores [rows, t, 8] added (as an additive bias in the naive attention) when `withExtra`.
+    @Test(arguments: [(300, 128, 7, false), (97, 40, 1, false), (64, 64, 3, false), (300, 128, 7, true), (50, 16, 8, true)])
+    func headLaneBlockAttentionMatchesNaive(rows: Int, block: Int, tokens: Int, withExtra: Bool) {
         let headDim = 16, stride = 8 * headDim + 8  // padded rows, as a caller's tile buffer
         var g = KernelParityTests.Generator(state: UInt64(rows + block))
         let queries = (0..<(tokens * headDim * 8)).map { _ in Float.random(in: -1...1, using: &g) }
         let keys = (0..<(rows * stride)).map { _ in Float.random(in: -2...2, using: &g) }
         let values = (0..<(rows * stride)).map { _ in Float.random(in: -1...1, using: &g) }
+        let extraStride = withExtra ? 8 * tokens + 8 : 0  // padded, as a caller's tile buffer
+        let extra = (0..<(rows * extraStride)).map { _ in Float.random(in: -3...3, using: &g) }
         let blocks = (rows + block - 1) / block, size = HeadLaneAttention.stateSize(headDim: headDim)
         var states = [Float](repeating: .nan, count: blocks * tokens * size), scores = [Float](repeating: 0, count: 8 * block)
         var out = [Float](repeating: .nan, count: tokens * 8 * headDim)
         queries.withUnsafeBufferPointer { q in keys.withUnsafeBufferPointer { k in values.withUnsafeBufferPointer { v in
+          extra.withUnsafeBufferPointer { e in
             for b in 0..<blocks {
                 let first = b * block, count = min(block, rows - first)
                 states.withUnsafeMutableBufferPointer { s in scores.withUnsafeMutableBufferPointer { scratch in
                     HeadLaneAttention.partial(queries: q.baseAddress!, keys: k.baseAddress! + first * stride,
                                               values: v.baseAddress! + first * stride, rowStride: stride, rows: count,
-                                              headDim: headDim, tokens: tokens, scores: scratch.baseAddress!,
-                                              into: s.baseAddress! + b * tokens * size)
+                                              headDim: headDim, tokens: tokens,
+                                              extra: withExtra ? e.baseAddress! + first * extraStride : nil, extraStride: extraStride,
+                                              scores: scratch.baseAddress!, into: s.baseAddress! + b * tokens * size)
                 } }
             }
+          }
         } } }
         states.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { o in
             HeadLaneAttention.merge(s.baseAddress!, blocks: blocks, headDim: headDim, tokens: tokens, into: o.baseAddress!)
@@ -174,7 +185,8 @@ extension AttentionParityTests {
             let q = (0..<headDim).map { queries[(j * headDim + $0) * 8 + h] }
             let k = (0..<rows).flatMap { r in (0..<headDim).map { keys[r * stride + $0 * 8 + h] } }
             let v = (0..<rows).flatMap { r in (0..<headDim).map { values[r * stride + $0 * 8 + h] } }
-            let expected = NaiveKernels.attention(q: q, k: k, v: v, lq: 1, lk: rows, d: headDim, dv: headDim, scale: 1, bias: nil)
+            let bias = withExtra ? (0..<rows).map { extra[$0 * extraStride + 8 * j + h] } : nil
+            let expected = NaiveKernels.attention(q: q, k: k, v: v, lq: 1, lk: rows, d: headDim, dv: headDim, scale: 1, bias: bias)
             for d in 0..<headDim { worst = max(worst, abs(out[j * 8 * headDim + h * headDim + d] - expected[d])) }
         } }
         #expect(worst < 1e-5)

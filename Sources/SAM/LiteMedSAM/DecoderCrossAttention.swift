@@ -151,15 +151,21 @@ extension SAMAttention {
     }
 
     /// imageToTokenWeights from queries already projected, in head lanes: [n, headDim, 8] (channel h * headDim + d
-    /// of row r at (r * headDim + d) * 8 + h; DecoderImageCache stores them so).
-    func imageToTokenWeights(headLaneQueries queries: Tensor, keys: Tensor, values: Tensor) -> (weights: Tensor, values: Tensor) {
+    /// of row r at (r * headDim + d) * 8 + h; DecoderImageCache stores them so). `extraScores`, given the keys
+    /// projected and scaled in head lanes [t, headDim, 8], returns scores [n, t, 8] to add before the softmax.
+    func imageToTokenWeights(headLaneQueries queries: Tensor, keys: Tensor, values: Tensor,
+                             extraScores: (([Float]) -> Tensor)? = nil) -> (weights: Tensor, values: Tensor) {
         let n = queries.shape[0], t = keys.shape[0]
         precondition(heads == 8 && queries.shape[1] == internalDim)
         let keyLanes = scaledHeadLanes(k(keys))
+        let extra = extraScores?(keyLanes) ?? Tensor(zeros: [0])
+        precondition(extra.count == 0 || extra.shape == [n, heads * t])
         var weights = Tensor.uninitialized([n, heads * t])
         queries.data.withUnsafeBufferPointer { q in keyLanes.withUnsafeBufferPointer { k in weights.data.withUnsafeMutableBufferPointer { w in
-            HeadLaneAttention.weights(queries: q.baseAddress!, keys: k.baseAddress!, rows: n, headDim: headDim, tokens: t,
-                                      into: w.baseAddress!)
+            extra.data.withUnsafeBufferPointer { e in
+                HeadLaneAttention.weights(queries: q.baseAddress!, keys: k.baseAddress!, rows: n, headDim: headDim, tokens: t,
+                                          extra: extra.count == 0 ? nil : e.baseAddress!, extraStride: heads * t, into: w.baseAddress!)
+            }
         } } }
         return (weights, projectedTokenValues(values))
     }

@@ -38,8 +38,7 @@ extension MaskDecoder {
             let (queries2, update2) = timer.measure("decoder block 2") { () -> (Tensor, LowRankUpdate) in
                 let queries = second.finishTokens(Self.rows(range, of: attended2),
                                                   crossAttended: second.tokenToImage.out(image1.secondAttended))
-                let (weights, values) = second.imageToToken.imageToTokenWeights(
-                    headLaneQueries: image1.secondQueries, keys: add(queries, promptTokens), values: queries)
+                let (weights, values) = secondImageToTokenWeights(image1, update1, keys: add(queries, promptTokens), values: queries)
                 return (queries, LowRankUpdate(weights: weights, values: values, heads: second.imageToToken.heads))
             }
             let (finalSums, upscaled) = timer.measure("decoder image update 2") {

@@ -11,7 +11,9 @@ import Tensor
 /// costs 4096 x 8t per column. Block 2's projections and the first upscaling conv are taken that way, so the
 /// per-prompt products have inner dimension 8(t - 1) (48 for a box; LowRankUpdate) instead of 256. Block 2's
 /// token-to-image attention (its queries depend only on block 1's tokens) attends to each tile's keys and values
-/// as image update 1 forms them, so the 4096-row projections it reads are never stored.
+/// as image update 1 forms them, so the 4096-row projections it reads are never stored. Where a projection is
+/// only dotted with t token vectors (block 2's keys and image-to-token queries), its P' (W' M) part enters as
+/// the scores P' ((W' M) . token), 8t columns instead of 128.
 extension MaskDecoder {
     /// [W | W M] for the low-rank products (W [r, 256], M [256, m]) -> [r, 256 + m]; `keepW: false` gives W M.
     static func rightFactor(_ w: Tensor, times m: Tensor, keepW: Bool = true) -> Tensor {
@@ -58,19 +60,29 @@ extension MaskDecoder {
     struct FirstImageUpdate {
         /// keys1 = norm4(X + b_o1 + P W) [n, 256], and per row (mean, 1 / std) of its pre-norm values.
         let keys: Tensor, statistics: Tensor
-        /// Block 2's token-to-image attention before its output projection [t, 128], and its image-to-token
-        /// queries in head lanes [n, 16, 8].
-        let secondAttended: Tensor, secondQueries: Tensor
+        /// Block 2's token-to-image attention before its output projection [t, 128]; its image-to-token queries
+        /// in head lanes [n, 16, 8] without their P' (W' M_q) part, and that part's right factor W' M_q [rank, 128].
+        let secondAttended: Tensor, secondQueries: Tensor, secondQueryFactor: Tensor
     }
 
     /// After block 1's image-to-token attention (its update P W as `update`): keys1, and block 2's projections
-    /// from the cached basis, tile by tile of P' [W' | W' secondBasisWeight]; block 2's keys and values (in head
-    /// lanes) are attended by its t token queries `secondQueries` ([t, 16, 8], scaled) tile by tile and never
-    /// stored.
+    /// from the cached basis, tile by tile of P' [W' | W' M_v | (W' M_k) . q]. Block 2's keys and values (in
+    /// head lanes) are attended by its t token queries `secondQueries` q ([t, 16, 8], scaled) tile by tile and
+    /// never stored; the keys' low-rank part P' W' M_k enters only through its scores D P' ((W' M_k) . q), so
+    /// its 128 columns shrink to 8t (likewise the image-to-token queries', secondImageToTokenWeights).
     func firstImageUpdate(_ cache: DecoderImageCache, _ update: LowRankUpdate, secondQueries tokenQueries: [Float],
                           tokens t: Int) -> FirstImageUpdate {
-        let n = cache.image.shape[0], stride = update.stride, width = 640, tileRows = Self.tileRows
-        let right = Self.packed(Self.rightFactor(update.values, times: shared.secondBasisWeight))
+        let n = cache.image.shape[0], stride = update.stride, width = 384 + 8 * t, tileRows = Self.tileRows
+        let projected = Self.rightFactor(update.values, times: shared.secondBasisWeight, keepW: false)  // W' M_k | M_v | M_q
+        let rank = projected.shape[0]
+        let keyScores = Self.headLaneScores(Self.columns(0..<128, of: projected), queries: tokenQueries, tokens: t)
+        var rightData = [Float](repeating: 0, count: rank * width)
+        for i in 0..<rank {
+            rightData.replaceSubrange((i * width)..<(i * width + 256), with: update.values.data[(i * 256)..<(i * 256 + 256)])
+            rightData.replaceSubrange((i * width + 256)..<(i * width + 384), with: projected.data[(i * 384 + 128)..<(i * 384 + 256)])
+            rightData.replaceSubrange((i * width + 384)..<((i + 1) * width), with: keyScores.data[(i * 8 * t)..<((i + 1) * 8 * t)])
+        }
+        let right = Self.packed(Tensor(shape: [rank, width], data: rightData))
         let constant = Self.rightFactor(update.constant, times: shared.secondBasisWeight).data  // c | c M
         let (tiles, stateSize) = ((n + tileRows - 1) / tileRows, t * HeadLaneAttention.stateSize(headDim: 16))
         var keys = Tensor.uninitialized([n, 256]), statistics = Tensor.uninitialized([n, 2])
@@ -106,20 +118,24 @@ extension MaskDecoder {
                             for c in Swift.stride(from: 0, to: 256, by: 8) {
                                 store8((load8(z + c) - m) * s * load8(gamma + c) + load8(beta + c), k.pointer + r * 256 + c)
                             }
-                            // Block 2's keys | values | queries: D (Y M + P W M - mu (gamma M)) + offset.
+                            // Block 2's keys | values | queries: D (Y M + P W M - mu (gamma M)) + offset, the keys'
+                            // and queries' P' W' M left out (their scores carry it).
                             let (b, o, kv) = (basis + r * 384, offset + r * 256, keysAndValues + local * 256)
                             @inline(__always) func projected(_ j: Int, _ offset: UnsafePointer<Float>) -> V8 {
-                                (load8(b + j) + load8(u + 256 + j) + load8(lowRank + j) - m * load8(sums + j)) * s + load8(offset)
+                                (load8(b + j) + load8(lowRank + j) - m * load8(sums + j)) * s + load8(offset)
                             }
                             for j in Swift.stride(from: 0, to: 128, by: 8) { store8(projected(j, o + j), kv + j) }
-                            for j in Swift.stride(from: 0, to: 128, by: 8) { store8(projected(128 + j, valueOffset + j), kv + 128 + j) }
+                            for j in Swift.stride(from: 0, to: 128, by: 8) {
+                                store8(projected(128 + j, valueOffset + j) + load8(u + 256 + j) * s, kv + 128 + j)
+                            }
                             for j in Swift.stride(from: 0, to: 128, by: 8) {
                                 store8(projected(256 + j, o + 128 + j), q2.pointer + r * 128 + j)
                             }
+                            for j in Swift.stride(from: 384, to: width, by: 8) { store8(load8(u + j) * s, u + j) }
                         }
                         HeadLaneAttention.partial(queries: p[7].pointer, keys: keysAndValues, values: keysAndValues + 128,
-                                                  rowStride: 256, rows: rows.count, headDim: 16, tokens: t, scores: scores,
-                                                  into: state.pointer + tile * stateSize)
+                                                  rowStride: 256, rows: rows.count, headDim: 16, tokens: t, extra: buffer + 384,
+                                                  extraStride: width, scores: scores, into: state.pointer + tile * stateSize)
                     }
                 }
             } }
@@ -128,7 +144,56 @@ extension MaskDecoder {
         states.data.withUnsafeBufferPointer { s in attended.data.withUnsafeMutableBufferPointer { a in
             HeadLaneAttention.merge(s.baseAddress!, blocks: tiles, headDim: 16, tokens: t, into: a.baseAddress!)
         } }
-        return FirstImageUpdate(keys: keys, statistics: statistics, secondAttended: attended, secondQueries: secondQueries)
+        return FirstImageUpdate(keys: keys, statistics: statistics, secondAttended: attended, secondQueries: secondQueries,
+                                secondQueryFactor: Self.columns(256..<384, of: projected))
+    }
+
+    /// Block 2's image-to-token weights: its queries without their low-rank part (FirstImageUpdate) against the
+    /// token keys k, plus that part's scores D P' ((W' M_q) . k) [n, 8t] from block 1's weights (`update1`).
+    func secondImageToTokenWeights(_ image1: FirstImageUpdate, _ update1: LowRankUpdate, keys: Tensor, values: Tensor)
+        -> (weights: Tensor, values: Tensor) {
+        blocks[1].imageToToken.imageToTokenWeights(headLaneQueries: image1.secondQueries, keys: keys, values: values) { keyLanes in
+            let t = keys.shape[0], n = image1.statistics.shape[0], columns = 8 * t
+            let factor = Self.headLaneScores(image1.secondQueryFactor, queries: keyLanes, tokens: t)
+            var extra = Tensor.uninitialized([n, columns])
+            withPointers([update1.weights, factor, image1.statistics]) { p in
+                extra.data.withUnsafeMutableBufferPointer { e in
+                    SmallGEMM.multiply(p[0].pointer, lda: update1.stride, p[1].pointer, ldb: columns, into: e.baseAddress!,
+                                       ldc: columns, m: n, n: columns, k: update1.rank, accumulate: false)
+                    for r in 0..<n {
+                        let s = V8(repeating: p[2].pointer[2 * r + 1])
+                        for j in Swift.stride(from: 0, to: columns, by: 8) { store8(load8(e.baseAddress! + r * columns + j) * s, e.baseAddress! + r * columns + j) }
+                    }
+                }
+            }
+            return extra
+        }
+    }
+
+    /// A factor F [r, 128] in head lanes dotted per head with t token vectors q [t, 16, 8] (head lanes): [r, t, 8],
+    /// entry (i, j, h) = sum over d of F[i, (d, h)] q[j, (d, h)].
+    static func headLaneScores(_ factor: Tensor, queries: [Float], tokens t: Int) -> Tensor {
+        let r = factor.shape[0]
+        precondition(factor.shape[1] == 128 && queries.count == t * 128)
+        var out = Tensor.uninitialized([r, 8 * t])
+        withPointers([factor, Tensor(shape: [t, 128], data: queries)]) { p in
+            out.data.withUnsafeMutableBufferPointer { o in
+                for i in 0..<r { for j in 0..<t {
+                    var sum = V8()
+                    for d in Swift.stride(from: 0, to: 128, by: 8) {
+                        sum = sum.addingFusedProduct(load8(p[0].pointer + i * 128 + d), load8(p[1].pointer + j * 128 + d))
+                    }
+                    store8(sum, o.baseAddress! + i * 8 * t + 8 * j)
+                } }
+            }
+        }
+        return out
+    }
+
+    /// Columns `range` of a [r, c] tensor.
+    static func columns(_ range: Range<Int>, of x: Tensor) -> Tensor {
+        let c = x.shape[1]
+        return Tensor(shape: [x.shape[0], range.count], data: (0..<x.shape[0]).flatMap { x.data[($0 * c + range.lowerBound)..<($0 * c + range.upperBound)] })
     }
 
     /// After block 2's image-to-token attention (its update P2 W2 as `second`), tile by tile: keys2 = norm4(keys1 +

@@ -6,19 +6,21 @@ public enum HeadLaneAttention {
 
     /// `queries` [n, headDim, 8] (row r, dimension d, head h at (r * headDim + d) * 8 + h), `keys` [t, headDim, 8]
     /// (scale already applied) -> `weights` [n, t, 8]: per row and head, the softmax over the t keys of
-    /// query . key.
+    /// query . key, plus `extra` [n, t, 8] (row stride `extraStride`) when given.
     public static func weights(queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, rows n: Int, headDim: Int,
-                               tokens t: Int, into weights: UnsafeMutablePointer<Float>) {
+                               tokens t: Int, extra: UnsafePointer<Float>? = nil, extraStride: Int = 0,
+                               into weights: UnsafeMutablePointer<Float>) {
         precondition(t > 0 && headDim > 0)
         let (q, k, w) = (UncheckedPointer(UnsafeMutablePointer(mutating: queries)),
                          UncheckedPointer(UnsafeMutablePointer(mutating: keys)), UncheckedPointer(weights))
+        let e = extra.map { UncheckedPointer(UnsafeMutablePointer(mutating: $0)) }
         let width = 8 * headDim
         ParallelLoop.forRanges(count: n, minimumChunk: 512) { range in
             for r in range {
                 let (row, out) = (q.pointer + r * width, w.pointer + r * 8 * t)
                 for j in 0..<t {
                     let key = k.pointer + j * width
-                    var sum = V()
+                    var sum = e.map { Convolution.load($0.pointer + r * extraStride + 8 * j) } ?? V()
                     for d in 0..<headDim { sum = sum.addingFusedProduct(Convolution.load(row + 8 * d), Convolution.load(key + 8 * d)) }
                     Convolution.store(sum, out + 8 * j)
                 }
@@ -36,23 +38,25 @@ extension HeadLaneAttention {
     /// A few tokens attend to one block of rows, as a softmax state to merge with the other blocks'. `queries`
     /// [t, headDim, 8] (scale applied), `keys` and `values` [rows, headDim, 8] (row stride `rowStride` floats),
     /// `scores` scratch of 8 * rows floats -> `state` [t, stateSize]: per token and head, the block's maximum
-    /// score m, sum of exp(score - m), and the exp(score - m)-weighted sum of value rows.
+    /// score m, sum of exp(score - m), and the exp(score - m)-weighted sum of value rows. `extra` [rows, t, 8]
+    /// (row stride `extraStride`), when given, is added to the scores.
     public static func partial(queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-                               rowStride: Int, rows: Int, headDim: Int, tokens t: Int, scores: UnsafeMutablePointer<Float>,
-                               into state: UnsafeMutablePointer<Float>) {
+                               rowStride: Int, rows: Int, headDim: Int, tokens t: Int, extra: UnsafePointer<Float>? = nil,
+                               extraStride: Int = 0, scores: UnsafeMutablePointer<Float>, into state: UnsafeMutablePointer<Float>) {
         precondition(rows > 0 && headDim <= 16)
         for j in 0..<t {
             let query = queries + j * 8 * headDim
             var top = V(repeating: -.infinity), r = 0
-            @inline(__always) func dot(_ key: UnsafePointer<Float>) -> V {
-                var sum = V()
+            @inline(__always) func start(_ row: Int) -> V { extra.map { Convolution.load($0 + row * extraStride + 8 * j) } ?? V() }
+            @inline(__always) func dot(_ key: UnsafePointer<Float>, _ row: Int) -> V {
+                var sum = start(row)
                 for d in 0..<headDim { sum = sum.addingFusedProduct(Convolution.load(query + 8 * d), Convolution.load(key + 8 * d)) }
                 return sum
             }
             // Four rows at a time: independent chains of fused multiply-adds.
             while r + 4 <= rows {
                 let key = keys + r * rowStride
-                var (s0, s1, s2, s3) = (V(), V(), V(), V())
+                var (s0, s1, s2, s3) = (start(r), start(r + 1), start(r + 2), start(r + 3))
                 for d in 0..<headDim {
                     let q = Convolution.load(query + 8 * d)
                     s0 = s0.addingFusedProduct(q, Convolution.load(key + 8 * d))
@@ -68,7 +72,7 @@ extension HeadLaneAttention {
                 r += 4
             }
             while r < rows {
-                let s = dot(keys + r * rowStride)
+                let s = dot(keys + r * rowStride, r)
                 Convolution.store(s, scores + 8 * r)
                 top = top.replacing(with: s, where: s .> top)
                 r += 1
