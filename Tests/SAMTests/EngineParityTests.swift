@@ -49,7 +49,9 @@ import Testing
         }
         let golden = try GoldenCase(name)
         let embedding = model.encode(try golden.modelInput())
-        let prompts = golden.meta.prompts.map { golden.prompt($0) }
+        // Repeated and reordered: groups and passes of several prompts with different token counts.
+        let single = golden.meta.prompts.map { golden.prompt($0) }
+        let prompts = single + single.reversed() + single
         for multimask in [false, true] {
             let shared = model.decode(embedding: embedding, prompts: prompts, multimask: multimask, shareImage: true)
             let direct = model.decode(embedding: embedding, prompts: prompts, multimask: multimask, shareImage: false)

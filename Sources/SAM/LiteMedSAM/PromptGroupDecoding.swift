@@ -5,7 +5,8 @@ import Tensor
 /// stacked [sum t_i, 256], so the token side that needs only the prompts (block 1: projections, MLP, norms and
 /// its attention to the cached image; block 2's self attention and queries) runs as one product over every
 /// prompt's rows, reading each weight once per group instead of once per prompt (self attention stays within
-/// each prompt). The rest runs prompt by prompt, keeping each prompt's 4096-row intermediates in the cache.
+/// each prompt). The rest runs promptsPerPass prompts at a time: their image updates pass over the slice's cache
+/// tile by tile together (each tile read from memory once for all of them), their block 2 token sides stacked.
 extension MaskDecoder {
     /// Low-resolution mask logits and IoU predictions for `outputs` (as callAsFunction) of every prompt, given
     /// as its sparse embeddings, sharing `cache`.
@@ -23,33 +24,48 @@ extension MaskDecoder {
             let attended = second.selfAttended(queries, queryPE: tokens, groups: ranges)
             return (queries, add(queries, tokens), attended, second.tokenToImage.q(add(attended, tokens)))
         }
-        // Then each prompt on its own, so its image-side intermediates stay in the cache from one step to the next.
-        return ranges.indices.map { i in
-            let (range, promptTokens) = (ranges[i], perPrompt[i])
-            let queries = Self.rows(range, of: queries1)
-            let (update1, image1) = timer.measure("decoder image update 1") { () -> (LowRankUpdate, FirstImageUpdate) in
-                let (weights, values) = first.imageToToken.imageToTokenWeights(
-                    headLaneQueries: cache.firstQueries, keys: Self.rows(range, of: keys1), values: queries)
-                let update = LowRankUpdate(weights: weights, values: values, heads: first.imageToToken.heads)
+        // Then a few prompts at a time.
+        return stride(from: 0, to: ranges.count, by: Self.promptsPerPass).flatMap { start -> [(masks: [Tensor], iou: [Float])] in
+            let pass = Array(start..<min(ranges.count, start + Self.promptsPerPass))
+            let (updates1, images1) = timer.measure("decoder image update 1") { () -> ([LowRankUpdate], [FirstImageUpdate]) in
+                let updates = pass.map { i in
+                    let (weights, values) = first.imageToToken.imageToTokenWeights(
+                        headLaneQueries: cache.firstQueries, keys: Self.rows(ranges[i], of: keys1), values: Self.rows(ranges[i], of: queries1))
+                    return LowRankUpdate(weights: weights, values: values, heads: first.imageToToken.heads)
+                }
                 // Block 2's token-to-image attention runs inside image update 1, as its keys and values are formed.
-                let secondQueries = second.tokenToImage.scaledHeadLanes(Self.rows(range, of: queries2))
-                return (update, firstImageUpdate(cache, update, secondQueries: secondQueries, tokens: range.count))
+                let secondQueries = pass.map { second.tokenToImage.scaledHeadLanes(Self.rows(ranges[$0], of: queries2)) }
+                return (updates, firstImageUpdates(cache, updates, secondQueries: secondQueries))
             }
-            let (queries2, update2) = timer.measure("decoder block 2") { () -> (Tensor, LowRankUpdate) in
-                let queries = second.finishTokens(Self.rows(range, of: attended2),
-                                                  crossAttended: second.tokenToImage.out(image1.secondAttended))
-                let (weights, values) = secondImageToTokenWeights(image1, update1, keys: add(queries, promptTokens), values: queries)
-                return (queries, LowRankUpdate(weights: weights, values: values, heads: second.imageToToken.heads))
+            let (passQueries, updates2) = timer.measure("decoder block 2") { () -> ([Tensor], [LowRankUpdate]) in
+                let rows = pass.map { ranges[$0] }, lower = rows[0].lowerBound, upper = rows.last!.upperBound
+                let crossAttended = Tensor(shape: [upper - lower, 128], data: images1.flatMap(\.secondAttended.data))
+                let stacked = second.finishTokens(Self.rows(lower..<upper, of: attended2),
+                                                  crossAttended: second.tokenToImage.out(crossAttended))
+                let queries = rows.map { Self.rows(($0.lowerBound - lower)..<($0.upperBound - lower), of: stacked) }
+                return (queries, pass.indices.map { j in
+                    let (weights, values) = secondImageToTokenWeights(images1[j], updates1[j], keys: add(queries[j], perPrompt[pass[j]]),
+                                                                      values: queries[j])
+                    return LowRankUpdate(weights: weights, values: values, heads: second.imageToToken.heads)
+                })
             }
-            let (finalSums, upscaled) = timer.measure("decoder image update 2") {
-                secondImageUpdate(cache, image1, first: update1, second: update2,
-                                  finalQueries: finalQueries(queries: queries2, tokens: promptTokens, outputs: outputs))
+            let updated = timer.measure("decoder image update 2") {
+                secondImageUpdates(cache, pass.indices.map { j in
+                    SecondUpdateInput(image1: images1[j], first: updates1[j], second: updates2[j],
+                                      finalQueries: finalQueries(queries: passQueries[j], tokens: perPrompt[pass[j]], outputs: outputs))
+                })
             }
-            return timer.measure("decoder final attention, masks") {
-                finish(queries: queries2, attention: finalAttention.attended(sums: finalSums), upscaled: upscaled, outputs: outputs)
+            return pass.indices.map { j in
+                timer.measure("decoder final attention, masks") {
+                    finish(queries: passQueries[j], attention: finalAttention.attended(sums: updated[j].finalSums),
+                           upscaled: updated[j].upscaled, outputs: outputs)
+                }
             }
         }
     }
+
+    /// Prompts whose image updates run together.
+    static let promptsPerPass = 4
 
     /// Rows `range` of a [r, c] tensor.
     static func rows(_ range: Range<Int>, of x: Tensor) -> Tensor {
