@@ -10,6 +10,8 @@ struct MaskDecoder {
     let blocks: [TwoWayBlock]
     let finalAttention: SAMAttention, finalNorm: Norm
     let upscale1: Tensor, upscale1Bias: Tensor, upscaleNorm: Norm, upscale2: Tensor, upscale2Bias: Tensor
+    /// upscale2's taps for output rows with ky = 0 and 1, [64, 2 * 32] each (columns kx, channel), packed.
+    let upscale2Taps: [SmallGEMM.PackedB]
     let hypernetworks: [ReLUMLP]
     let iouHead: ReLUMLP
     /// The image's positional encoding [4096, 256] (from the prompt encoder).
@@ -28,6 +30,10 @@ struct MaskDecoder {
         upscaleNorm = Norm(store, p + "output_upscaling.1", 64, epsilon: 1e-6)
         upscale2 = Convolution.transposed2x2Weight(store.tensor(p + "output_upscaling.3.weight", [64, 32, 2, 2]))
         upscale2Bias = store.tensor(p + "output_upscaling.3.bias", [32])
+        let taps = upscale2
+        upscale2Taps = (0..<2).map { ky in
+            taps.data.withUnsafeBufferPointer { SmallGEMM.PackedB($0.baseAddress! + ky * 64, ldb: 128, k: 64, n: 64) }
+        }
         hypernetworks = (0..<4).map { ReLUMLP(store, p + "output_hypernetworks_mlps.\($0)", sizes: [256, 256, 256, 32]) }
         iouHead = ReLUMLP(store, p + "iou_prediction_head", sizes: [256, 256, 256, 4])
         self.positional = positional
@@ -71,16 +77,22 @@ struct MaskDecoder {
         return finalAttention.attend(scores: scores, values: keys)
     }
 
-    /// The end shared by both routes: the IoU head, the hypernetworks, and each mask as the product of its
-    /// hypernetwork vector with the GELU of the last transposed conv, reduced row by row. `attention`: the final
-    /// attention's output for the IoU token and the wanted mask tokens; `upscaled`: the first upscaling step,
-    /// LayerNorm2d and GELU applied, [1, 128, 128, 64].
+    /// The end of PyTorch's order: the IoU head, the hypernetworks (heads), and each mask as the product of its
+    /// hypernetwork vector with the GELU of the last transposed conv (masks). `attention`: the final attention's
+    /// output for the IoU token and the wanted mask tokens; `upscaled`: the first upscaling step, LayerNorm2d and
+    /// GELU applied, [1, 128, 128, 64].
     func finish(queries: Tensor, attention: Tensor, upscaled: Tensor, outputs: [Int]) -> (masks: [Tensor], iou: [Float]) {
+        let (hyper, iou) = heads(queries: queries, attention: attention, outputs: outputs)
+        return (masks(upscaled: upscaled, hyper: hyper), iou)
+    }
+
+    /// The hypernetwork vectors and IoU predictions of `outputs` from the final attention's output (as finish).
+    func heads(queries: Tensor, attention: Tensor, outputs: [Int]) -> (hyper: [[Float]], iou: [Float]) {
         let picked = Self.rows([0] + outputs.map { $0 + 1 }, of: queries)
         let final = finalNorm(add(picked, attention))
         let iou = iouHead(Self.rows([0], of: final)).data
         let hyper = outputs.indices.map { hypernetworks[outputs[$0]](Self.rows([$0 + 1], of: final)).data }
-        return (masks(upscaled: upscaled, hyper: hyper), outputs.map { iou[$0] })
+        return (hyper, outputs.map { iou[$0] })
     }
 
     /// The final attention's folded queries (SAMAttention.foldedQueries) for the IoU token and the mask tokens
@@ -90,42 +102,63 @@ struct MaskDecoder {
         return finalAttention.foldedQueries(add(Self.rows(rows, of: queries), Self.rows(rows, of: tokens)))
     }
 
-    /// GELU(transposed conv 2(upscaled)) . hyper[m] per pixel: [256, 256] per hypernetwork vector. The conv's
-    /// bias, the GELU and the first vector's dot product share one pass over each row.
+    /// GELU(transposed conv 2(upscaled)) . hyper[m] per pixel: [256, 256] per hypernetwork vector, row by row
+    /// of `upscaled` [1, 128, 128, 64] (maskRows).
     func masks(upscaled: Tensor, hyper: [[Float]]) -> [Tensor] {
-        let count = hyper.count, side = 2 * upscaled.shape[1], channels = upscale2Bias.count
-        precondition(channels % 8 == 0)
+        let count = hyper.count, (height, width) = (upscaled.shape[1], upscaled.shape[2]), side = 2 * width
         guard count > 0 else { return [] }
         var masks = [Float](repeating: 0, count: count * side * side)
         let vectors = hyper.flatMap { $0 }
-        masks.withUnsafeMutableBufferPointer { m in vectors.withUnsafeBufferPointer { v in upscale2Bias.data.withUnsafeBufferPointer { b in
-            let (out, weights) = (UncheckedPointer(m.baseAddress!), UncheckedPointer(UnsafeMutablePointer(mutating: v.baseAddress!)))
-            let bias = UncheckedPointer(UnsafeMutablePointer(mutating: b.baseAddress!))
-            Convolution.transposed2x2Rows(upscaled, weight: upscale2, channels: channels) { row, values, pixels in
-                let (half, invSqrt2) = (V8(repeating: 0.5), V8(repeating: 0.70710678118654752))
-                for pixel in 0..<pixels {
-                    let x = values + pixel * channels
-                    var sum = V8()
-                    for c in stride(from: 0, to: channels, by: 8) {
-                        let z = load8(x + c) + load8(bias.pointer + c), hz = half * z
-                        let g = hz.addingFusedProduct(hz, Elementwise.erf(z * invSqrt2))
-                        if count > 1 { store8(g, x + c) }  // kept for the other masks' products
-                        sum = sum.addingFusedProduct(g, load8(weights.pointer + c))
-                    }
-                    out.pointer[row * side + pixel] = sum.sum()
-                }
-                for mask in 1..<count {
-                    let w = weights.pointer + mask * channels, target = out.pointer + mask * side * side + row * side
-                    for pixel in 0..<pixels {
-                        let x = values + pixel * channels
-                        var sum = V8()
-                        for c in stride(from: 0, to: channels, by: 8) { sum = sum.addingFusedProduct(load8(x + c), load8(w + c)) }
-                        target[pixel] = sum.sum()
+        masks.withUnsafeMutableBufferPointer { m in
+            let out = UncheckedPointer(m.baseAddress!)
+            withPointers([upscaled, Tensor(shape: [vectors.count], data: vectors), upscale2Bias]) { p in
+                ParallelLoop.forRanges(count: height) { rows in
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: side * upscale2Bias.count)
+                    defer { scratch.deallocate() }
+                    for y in rows {
+                        maskRows(fromUpscaled: p[0].pointer + y * width * 64, row: y, width: width, bias: p[2].pointer,
+                                 hyper: p[1].pointer, count: count, scratch: scratch, into: out.pointer, side: side)
                     }
                 }
             }
-        } } }
+        }
         return (0..<count).map { Tensor(shape: [side, side], data: Array(masks[($0 * side * side)..<(($0 + 1) * side * side)])) }
+    }
+
+    /// Mask rows 2y and 2y + 1 (of `count` masks [side, side] at `masks`) from upscaled row y ([width, 64]): for
+    /// each ky, the last transposed conv's output row (one SmallGEMM product into `scratch` [2 width, 32]), then per
+    /// pixel GELU(row + bias) . hyper[m]; the bias, the GELU and the first vector's product share one pass.
+    @inline(__always)
+    func maskRows(fromUpscaled row: UnsafePointer<Float>, row y: Int, width: Int, bias: UnsafePointer<Float>,
+                  hyper: UnsafePointer<Float>, count: Int, scratch: UnsafeMutablePointer<Float>,
+                  into masks: UnsafeMutablePointer<Float>, side: Int) {
+        let channels = upscale2Bias.count, pixels = 2 * width
+        let (half, invSqrt2) = (V8(repeating: 0.5), V8(repeating: 0.70710678118654752))
+        for ky in 0..<2 {
+            SmallGEMM.multiply(row, lda: upscale1Bias.count, upscale2Taps[ky], into: scratch, ldc: 2 * channels, m: width,
+                               accumulate: false)
+            let target = masks + (2 * y + ky) * side
+            for pixel in 0..<pixels {
+                let x = scratch + pixel * channels
+                var sum = V8()
+                for c in stride(from: 0, to: channels, by: 8) {
+                    let z = load8(x + c) + load8(bias + c), hz = half * z
+                    let g = hz.addingFusedProduct(hz, Elementwise.erf(z * invSqrt2))
+                    if count > 1 { store8(g, x + c) }  // kept for the other masks' products
+                    sum = sum.addingFusedProduct(g, load8(hyper + c))
+                }
+                target[pixel] = sum.sum()
+            }
+            for mask in 1..<max(1, count) {
+                let w = hyper + mask * channels, other = target + mask * side * side
+                for pixel in 0..<pixels {
+                    let x = scratch + pixel * channels
+                    var sum = V8()
+                    for c in stride(from: 0, to: channels, by: 8) { sum = sum.addingFusedProduct(load8(x + c), load8(w + c)) }
+                    other[pixel] = sum.sum()
+                }
+            }
+        }
     }
 
     /// The given rows of a [r, c] tensor.

@@ -49,17 +49,17 @@ extension MaskDecoder {
                     return LowRankUpdate(weights: weights, values: values, heads: second.imageToToken.heads)
                 })
             }
-            let updated = timer.measure("decoder image update 2") {
-                secondImageUpdates(cache, pass.indices.map { j in
-                    SecondUpdateInput(image1: images1[j], first: updates1[j], second: updates2[j],
-                                      finalQueries: finalQueries(queries: passQueries[j], tokens: perPrompt[pass[j]], outputs: outputs))
-                })
+            let inputs = pass.indices.map { j in
+                SecondUpdateInput(image1: images1[j], first: updates1[j], second: updates2[j],
+                                  finalQueries: finalQueries(queries: passQueries[j], tokens: perPrompt[pass[j]], outputs: outputs))
             }
-            return pass.indices.map { j in
-                timer.measure("decoder final attention, masks") {
-                    finish(queries: passQueries[j], attention: finalAttention.attended(sums: updated[j].finalSums),
-                           upscaled: updated[j].upscaled, outputs: outputs)
+            let updated = timer.measure("decoder image update 2") { secondImageUpdates(cache, inputs) }
+            return timer.measure("decoder upscaling, masks") {
+                let heads = pass.indices.map { j in
+                    self.heads(queries: passQueries[j], attention: finalAttention.attended(sums: updated[j].finalSums), outputs: outputs)
                 }
+                let masks = upscaledMasks(cache, inputs, statistics: updated.map(\.statistics), hyper: heads.map(\.hyper))
+                return zip(masks, heads).map { ($0, $1.iou) }
             }
         }
     }

@@ -187,50 +187,28 @@ public enum Convolution {
     /// runs on that row while it is in the cache.
     public static func transposed2x2(_ x: Tensor, weight: Tensor, bias: Tensor,
                                      rowEpilogue: (@Sendable (UnsafeMutablePointer<Float>, Int) -> Void)? = nil) -> Tensor {
-        let (n, h, w) = (x.shape[0], x.shape[1], x.shape[2])
-        var out = Tensor.uninitialized([n, 2 * h, 2 * w, bias.count])
+        let (n, h, w, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]), cout = bias.count
+        let rowLength = 2 * w * cout
+        precondition(weight.shape == [cin, 4 * cout], "transposed2x2 takes transposed2x2Weight's layout")
+        FlopCounter.add(2 * n * h * w * cin * 4 * cout)
+        var out = Tensor.uninitialized([n, 2 * h, 2 * w, cout])
         out.data.withUnsafeMutableBufferPointer { op in
-            transposed2x2Rows(x, weight: weight, bias: bias, channels: bias.count, into: UncheckedPointer(op.baseAddress!)) { _, row, pixels in
-                rowEpilogue?(row, pixels)
+            let output = UncheckedPointer(op.baseAddress!)
+            withPointers([x, weight, bias]) { p in
+                let (input, taps, b) = (p[0], p[1], p[2])
+                let rowTaps = (0..<2).map { SmallGEMM.PackedB(taps.pointer + $0 * 2 * cout, ldb: 4 * cout, k: cin, n: 2 * cout) }
+                ParallelLoop.forRanges(count: n * 2 * h, minimumChunk: 1) { rows in
+                    for row in rows {
+                        let image = row / (2 * h), y = (row % (2 * h)) / 2, ky = row % 2
+                        let target = output.pointer + row * rowLength
+                        for pixel in 0..<(2 * w) { (target + pixel * cout).update(from: b.pointer, count: cout) }
+                        SmallGEMM.multiply(input.pointer + (image * h + y) * w * cin, lda: cin, rowTaps[ky], into: target,
+                                           ldc: 2 * cout, m: w, accumulate: true)
+                        rowEpilogue?(target, 2 * w)
+                    }
+                }
             }
         }
         return out
-    }
-
-    /// The same convolution without its bias when only a reduction of each output row is wanted (SAM's mask =
-    /// GELU(row + bias) . hyper, the bias added by the consumer in the same pass): every output row (index over
-    /// N * 2H) of `channels` per pixel is built in a per-thread buffer and handed to `consume(index, row, pixels)`;
-    /// the [N, 2H, 2W, Cout] tensor is never stored.
-    public static func transposed2x2Rows(_ x: Tensor, weight: Tensor, channels: Int,
-                                         consume: @Sendable (Int, UnsafeMutablePointer<Float>, Int) -> Void) {
-        transposed2x2Rows(x, weight: weight, bias: nil, channels: channels, into: nil, consume)
-    }
-
-    private static func transposed2x2Rows(_ x: Tensor, weight: Tensor, bias: Tensor?, channels cout: Int,
-                                          into output: UncheckedPointer<Float>?,
-                                          _ consume: @Sendable (Int, UnsafeMutablePointer<Float>, Int) -> Void) {
-        let (n, h, w, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let rowLength = 2 * w * cout
-        let biasValues = bias?.data ?? []
-        precondition(weight.shape == [cin, 4 * cout], "transposed2x2 takes transposed2x2Weight's layout")
-        FlopCounter.add(2 * n * h * w * cin * 4 * cout)
-        x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in biasValues.withUnsafeBufferPointer { bp in
-            let (input, taps) = (UncheckedPointer(UnsafeMutablePointer(mutating: xp.baseAddress!)),
-                                 UncheckedPointer(UnsafeMutablePointer(mutating: wp.baseAddress!)))
-            let b = bias == nil ? nil : UncheckedPointer(UnsafeMutablePointer(mutating: bp.baseAddress!))
-            let rowTaps = (0..<2).map { SmallGEMM.PackedB(taps.pointer + $0 * 2 * cout, ldb: 4 * cout, k: cin, n: 2 * cout) }
-            ParallelLoop.forRanges(count: n * 2 * h, minimumChunk: 1) { rows in
-                let scratch = output == nil ? UnsafeMutablePointer<Float>.allocate(capacity: rowLength) : nil
-                defer { scratch?.deallocate() }
-                for row in rows {
-                    let image = row / (2 * h), y = (row % (2 * h)) / 2, ky = row % 2
-                    let target = scratch ?? output!.pointer + row * rowLength
-                    if let b { for pixel in 0..<(2 * w) { (target + pixel * cout).update(from: b.pointer, count: cout) } }
-                    SmallGEMM.multiply(input.pointer + (image * h + y) * w * cin, lda: cin, rowTaps[ky], into: target,
-                                       ldc: 2 * cout, m: w, accumulate: b != nil)
-                    consume(row, target, 2 * w)
-                }
-            }
-        } } }
     }
 }
