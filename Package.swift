@@ -4,10 +4,13 @@ import PackageDescription
 /// libnifti's headers include each other as <znzlib.h>, so every Swift target that sees the CNIfTI module needs its folder.
 let niftiInclude: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I/usr/include/nifti"])]
 
-/// ITK 5.2 and GDCM as installed by Debian's libinsighttoolkit5-dev and libgdcm-dev (see ../shared/notes/toolchain.md).
+/// ITK 5.2 (DICOM through GDCM, NRRD, MetaImage) and GDCM as installed by Debian's libinsighttoolkit5-dev and
+/// libgdcm-dev (see ../shared/notes/toolchain.md).
 let itkLibraries: [LinkerSetting] = [
     .unsafeFlags(["-L/usr/lib", "-L/usr/lib/x86_64-linux-gnu"]),
-    .linkedLibrary("ITKIOGDCM-5.2"), .linkedLibrary("ITKIOImageBase-5.2"), .linkedLibrary("ITKCommon-5.2"),
+    .linkedLibrary("ITKIOGDCM-5.2"), .linkedLibrary("ITKIONRRD-5.2"), .linkedLibrary("ITKNrrdIO-5.2"),
+    .linkedLibrary("ITKIOMeta-5.2"), .linkedLibrary("ITKMetaIO-5.2"),
+    .linkedLibrary("ITKIOImageBase-5.2"), .linkedLibrary("ITKCommon-5.2"),
     .linkedLibrary("itkvnl-5.2"), .linkedLibrary("itkvnl_algo-5.2"), .linkedLibrary("itksys-5.2"),
     .linkedLibrary("ITKVNLInstantiation-5.2"),
     .linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmCommon"),
@@ -43,25 +46,30 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-I/usr/include/ITK-5.2", "-I/usr/include/gdcm-3.0", "-std=c++17", "-O2", "-w"])],
             linkerSettings: itkLibraries
         ),
-        .target(name: "Volume", dependencies: ["CNIfTI", "SystemZlib", "CDICOMBridge"], swiftSettings: niftiInclude + vectorISA),
-        .target(name: "Metrics", dependencies: ["Volume"], swiftSettings: niftiInclude + vectorISA),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CMalloc", "CSIMD", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
-                swiftSettings: vectorISA),
-        .target(name: "SAM", dependencies: ["Tensor", "Volume", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Parallelism", swiftSettings: vectorISA),
+        .target(name: "Imaging", swiftSettings: vectorISA),
+        .target(name: "Volume", dependencies: ["CNIfTI", "SystemZlib", "CDICOMBridge", "Parallelism", "Imaging"],
                 swiftSettings: niftiInclude + vectorISA),
-        .target(name: "Pipeline", dependencies: ["Volume", "Metrics", "SAM", "Tensor", "SystemZlib"],
+        .target(name: "Metrics", dependencies: ["Volume", "Parallelism"], swiftSettings: niftiInclude + vectorISA),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CMalloc", "CSIMD", "Parallelism",
+                                               .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                swiftSettings: vectorISA),
+        .target(name: "SAM", dependencies: ["Tensor", "Imaging", "Parallelism", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: vectorISA),
+        .target(name: "Pipeline", dependencies: ["Volume", "Imaging", "Metrics", "SAM", "Tensor", "Parallelism", "SystemZlib"],
                 swiftSettings: niftiInclude + vectorISA),
         .executableTarget(
             name: "volsam",
-            dependencies: ["Volume", "Metrics", "Pipeline", "SAM", "Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Volume", "Imaging", "Metrics", "Pipeline", "SAM", "Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: niftiInclude
         ),
-        .testTarget(name: "VolumeTests", dependencies: ["Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
+        .testTarget(name: "VolumeTests", dependencies: ["Volume", "Imaging"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
-        .testTarget(name: "SAMTests", dependencies: ["SAM", "Tensor", "Volume", "SystemZlib"], exclude: ["Fixtures"],
+        .testTarget(name: "SAMTests", dependencies: ["SAM", "Tensor", "Imaging", "SystemZlib"], exclude: ["Fixtures"],
                     swiftSettings: niftiInclude),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "SAM", "Tensor", "SystemZlib"], swiftSettings: niftiInclude),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "Imaging", "SAM", "Tensor", "SystemZlib"], exclude: ["Fixtures"],
+                    swiftSettings: niftiInclude),
         .testTarget(name: "CLITests", dependencies: ["volsam", "Volume"], swiftSettings: niftiInclude),
     ]
 )

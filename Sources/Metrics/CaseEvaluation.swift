@@ -3,15 +3,18 @@ import Volume
 
 /// Scores one prediction file against one reference file on the same grid.
 public enum CaseEvaluation {
-    /// Affine elements may differ by this much (mm) before the grids count as different.
-    public static let affineTolerance = 1e-4
-
-    /// Reads both label maps, checks that they share shape and affine, and scores every requested label.
+    /// Reads both label maps, brings the prediction onto the reference's grid (ImageGrid.align: the same grid, or
+    /// the same voxel centres in another voxel order) and scores every requested label.
     public static func evaluate(prediction: String, reference: String, options: MetricOptions) throws -> [LabelMetrics] {
-        let pred = try VolumeLoader.load(path: prediction)
-        let gt = try VolumeLoader.load(path: reference)
-        try checkSameGrid(pred, gt, predictionPath: prediction)
+        let (pred, gt, _) = try load(prediction: prediction, reference: reference)
         return try evaluate(prediction: pred, reference: gt, options: options)
+    }
+
+    /// Both label maps, the prediction on the reference's grid; `reordered` when its voxel order had to change.
+    public static func load(prediction: String, reference: String) throws -> (prediction: Volume, reference: Volume, reordered: Bool) {
+        let gt = try VolumeLoader.load(path: reference)
+        let aligned = try ImageGrid(gt).align(try VolumeLoader.load(path: prediction), role: "reference")
+        return (aligned.volume, gt, aligned.reordered)
     }
 
     public static func evaluate(prediction: Volume, reference: Volume, options: MetricOptions) throws -> [LabelMetrics] {
@@ -31,18 +34,5 @@ public enum CaseEvaluation {
         return try LabelMapEvaluator.evaluatePerSlice(
             prediction: pred.voxels, reference: gt.voxels, shape: pred.shape,
             spacing: [pred.spacing.x, pred.spacing.y, pred.spacing.z], options: options)
-    }
-
-    /// A clear error when two label maps are not on the same grid (never a silent misalignment).
-    public static func checkSameGrid(_ pred: Volume, _ gt: Volume, predictionPath: String) throws {
-        guard pred.shape == gt.shape else {
-            throw VolumeError(predictionPath, "shape \(pred.shape) differs from the reference \(gt.source.path) \(gt.shape)")
-        }
-        let difference = pred.affine.maxDifference(gt.affine)
-        guard difference <= affineTolerance else {
-            throw VolumeError(predictionPath, String(
-                format: "affine differs from the reference %@ by up to %.3g mm (tolerance %.0e): not the same grid",
-                gt.source.path, difference, affineTolerance))
-        }
     }
 }

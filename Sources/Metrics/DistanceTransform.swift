@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import Volume
 
 /// Exact Euclidean distance transform with anisotropic spacing (Felzenszwalb & Huttenlocher's separable lower
@@ -25,7 +26,7 @@ public enum DistanceTransform {
             let firstPass = order == 0
             field.withUnsafeMutableBufferPointer { buffer in
                 let data = UncheckedBox(buffer.baseAddress!)
-                Parallel.forRanges(count: lines, minimumChunk: max(1, 8192 / max(1, n))) { range in
+                ParallelLoop.forRanges(count: lines, minimumChunk: max(1, 8192 / max(1, n))) { range in
                     let f = UnsafeMutablePointer<Double>.allocate(capacity: n)
                     let v = UnsafeMutablePointer<Int>.allocate(capacity: n)
                     let z = UnsafeMutablePointer<Double>.allocate(capacity: n + 1)
@@ -131,7 +132,7 @@ public enum DistanceTransform {
         field.withUnsafeBufferPointer { buffer in result.withUnsafeMutableBufferPointer { out in
             let data = UncheckedBox(buffer.baseAddress!), target = UncheckedBox(out.baseAddress!)
             let (starts, order, queries) = (starts, order, queries)
-            Parallel.forRanges(count: lineCount, minimumChunk: max(1, 8192 / max(1, n))) { range in
+            ParallelLoop.forRanges(count: lineCount, minimumChunk: max(1, 8192 / max(1, n))) { range in
                 let f = UnsafeMutablePointer<Double>.allocate(capacity: n)
                 let v = UnsafeMutablePointer<Int>.allocate(capacity: n)
                 let z = UnsafeMutablePointer<Double>.allocate(capacity: n + 1)

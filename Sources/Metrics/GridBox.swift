@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import Volume
 
 /// An axis-aligned box of voxels [lower, upper) inside a 3-D grid.
@@ -49,7 +50,7 @@ public struct CroppedMask: Sendable {
         bits = [Bool](unsafeUninitializedCapacity: box.count) { out, initialized in
             labels.withUnsafeBufferPointer { source in
                 let (from, to) = (UncheckedBox(source.baseAddress!), UncheckedBox(out.baseAddress!))
-                Parallel.forRanges(count: size[2], minimumChunk: 1) { ks in
+                ParallelLoop.forRanges(count: size[2], minimumChunk: 1) { ks in
                     for k in ks {
                         for j in 0..<size[1] {
                             let row = gridShape[0] * (box.lower[1] + j + gridShape[1] * (box.lower[2] + k)) + box.lower[0]

@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import Synchronization
 import Volume
 
@@ -33,7 +34,7 @@ struct LabelCensus {
         let partials = Mutex<[CensusSlab]>([])
         prediction.withUnsafeBufferPointer { pred in reference.withUnsafeBufferPointer { ref in
             let (p, r) = (UncheckedBox(pred.baseAddress!), UncheckedBox(ref.baseAddress!))
-            Parallel.forRanges(count: kRange.count, minimumChunk: 1) { part in
+            ParallelLoop.forRanges(count: kRange.count, minimumChunk: 1) { part in
                 let slab = CensusSlab(prediction: p.value, reference: r.value, shape: shape,
                                       slices: (kRange.lowerBound + part.lowerBound)..<(kRange.lowerBound + part.upperBound))
                 partials.withLock { $0.append(slab) }

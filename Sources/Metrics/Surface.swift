@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import Synchronization
 import Volume
 
@@ -14,7 +15,7 @@ public enum Surface {
         let slabs = Mutex<[(Int, [Int])]>([])
         mask.bits.withUnsafeBufferPointer { buffer in
             let bits = UncheckedBox(buffer.baseAddress!)
-            Parallel.forRanges(count: nz, minimumChunk: 1) { ks in
+            ParallelLoop.forRanges(count: nz, minimumChunk: 1) { ks in
                 var found: [Int] = []
                 for k in ks {
                     let gk = lower[2] + k

@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 /// Accumulates wall-clock seconds per named stage (for `volsam bench --stages`); jobs running side by side
 /// (ParallelLoop.jobs) each add their own time.

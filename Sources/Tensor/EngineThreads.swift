@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 /// The engine's thread count: its parallel loops and its split sgemm calls (OpenBLAS itself runs single-threaded,
 /// so the two never oversubscribe the cores).

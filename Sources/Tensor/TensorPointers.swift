@@ -1,3 +1,5 @@
+import Parallelism
+
 /// Pointers into tensors for parallel loops that only read them (never written through).
 public func withPointers<R>(_ tensors: [Tensor], _ body: ([UncheckedPointer<Float>]) -> R) -> R {
     func nest(_ index: Int, _ pointers: [UncheckedPointer<Float>]) -> R {

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// A volume in VolSAM's processing layout: axis 0 -> patient Left, 1 -> Posterior, 2 -> Superior (closest canonical
 /// LPS, no resampling). The 2-D image of axial slice k has rows = axis 1 and columns = axis 0, as DICOM stores it.

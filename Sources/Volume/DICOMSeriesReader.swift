@@ -23,9 +23,9 @@ public enum DICOMSeriesReader {
         }
         defer { vsd_free_series_list(&list) }
         return (0..<Int(list.count)).map { i in
-            var item = list.items[i]
-            return DICOMSeriesInfo(uid: string(&item.uid), description: string(&item.description),
-                                   modality: string(&item.modality), seriesNumber: Int(item.series_number),
+            let item = list.items[i]
+            return DICOMSeriesInfo(uid: ITKGeometry.string(item.uid), description: ITKGeometry.string(item.description),
+                                   modality: ITKGeometry.string(item.modality), seriesNumber: Int(item.series_number),
                                    fileCount: Int(item.file_count), rows: Int(item.rows), columns: Int(item.columns))
         }
     }
@@ -47,36 +47,14 @@ public enum DICOMSeriesReader {
             throw VolumeError(path, text(message))
         }
         defer { vsd_free_volume(&raw) }
-        let shape = [Int(raw.size.0), Int(raw.size.1), Int(raw.size.2)]
-        let count = shape.reduce(1, *)
-        var voxels = [Float](UnsafeBufferPointer(start: raw.voxels, count: count))
-        let nonFinite = replaceNonFinite(&voxels)
-        let spacing = [raw.spacing.0, raw.spacing.1, raw.spacing.2]
-        let origin = [raw.origin.0, raw.origin.1, raw.origin.2]
-        var direction = [Double](repeating: 0, count: 9)
-        withUnsafeBytes(of: raw.direction) { p in for i in 0..<9 { direction[i] = p.load(fromByteOffset: 8 * i, as: Double.self) } }
-        var lps = Affine.identity
-        for r in 0..<3 {
-            for c in 0..<3 { lps[r, c] = direction[r * 3 + c] * spacing[c] }
-            lps[r, 3] = origin[r]
-        }
-        let affine = lps.flippingXY
-        var source = VolumeSource(path: path, format: "DICOM", datatype: .float32)
-        source.dicomModality = string(&raw.modality)
-        source.seriesUID = string(&raw.uid)
-        source.seriesDescription = string(&raw.description)
-        source.nonFiniteCount = nonFinite
-        source.datatype = NIfTIWriter.exactDatatype(for: voxels)
-        return Volume(shape: shape, affine: affine, voxels: voxels, header: .from(affine: affine), source: source)
+        var volume = ITKGeometry.volume(from: raw, path: path, format: "DICOM")
+        volume.source.dicomModality = ITKGeometry.string(raw.modality)
+        volume.source.seriesUID = ITKGeometry.string(raw.uid)
+        volume.source.seriesDescription = ITKGeometry.string(raw.description)
+        return volume
     }
 
     private static func text(_ buffer: [CChar]) -> String {
         String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    private static func string<T>(_ tuple: inout T) -> String {
-        withUnsafeBytes(of: &tuple) { p in
-            String(decoding: p.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
     }
 }

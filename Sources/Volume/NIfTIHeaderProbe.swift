@@ -46,6 +46,11 @@ struct NIfTIHeaderProbe {
         }
         let magic1 = String(decoding: bytes[344..<347], as: UTF8.self)
         let nifti1 = magic1 == "n+1" || magic1 == "ni1"
+        if version == 1, isSingleFile(path), magic1 != "n+1" {
+            let found = bytes[344..<348].map { (32...126).contains($0) ? String(UnicodeScalar($0)) : String(format: "\\x%02x", $0) }
+            throw VolumeError(path, "header magic is '\(found.joined())', not 'n+1': not a single-file NIfTI-1 (read as "
+                              + "ANALYZE 7.5 it would lose its orientation; ANALYZE is read only as a .hdr/.img pair)")
+        }
         let ndim = version == 2 ? Int(int64(bytes, 16, swapped: swapped)) : Int(int16(bytes, 40, swapped: swapped))
         guard (1...7).contains(ndim) else {
             throw VolumeError(path, "header dim[0] = \(ndim) is not a number of dimensions (1 to 7)")
@@ -90,6 +95,11 @@ struct NIfTIHeaderProbe {
                                      datatype: datatype, dataOffset: offset, compressed: compressed)
         try probe.checkDataSize(path: path, voxels: voxels)
         return probe
+    }
+
+    /// A .nii or .nii.gz file holds header and data together; a .hdr names a header beside its .img.
+    private static func isSingleFile(_ path: String) -> Bool {
+        path.hasSuffix(".nii") || path.hasSuffix(".nii.gz")
     }
 
     /// For an uncompressed single file the data must fit in the file; compressed files are checked while reading.

@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import Synchronization
 
 /// The imaging modality, which decides the intensity normalization.
@@ -93,7 +94,7 @@ public enum Normalization {
         let scale = span > 0 ? 1 / span : 0  // no contrast: everything maps to 0
         voxels.withUnsafeMutableBufferPointer { buffer in
             let p = UncheckedBox(buffer.baseAddress!)
-            Parallel.forRanges(count: buffer.count) { range in
+            ParallelLoop.forRanges(count: buffer.count, minimumChunk: 1 << 16) { range in
                 for i in range { p.value[i] = (min(max(p.value[i], lo), hi) - least) * scale }
             }
         }
@@ -119,7 +120,7 @@ public enum Normalization {
         let parts = Mutex(Array(repeating: (Float.infinity, -Float.infinity), count: 0))
         v.withUnsafeBufferPointer { buffer in
             let p = UncheckedBox(buffer.baseAddress!)
-            Parallel.forRanges(count: buffer.count) { range in
+            ParallelLoop.forRanges(count: buffer.count, minimumChunk: 1 << 16) { range in
                 var lo = Float.infinity, hi = -Float.infinity
                 for i in range {
                     lo = min(lo, p.value[i])

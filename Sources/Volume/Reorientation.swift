@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 /// An exact permutation/flip of voxel axes (no resampling) from a file's own grid to the canonical LPS layout, and back.
 public struct Reorientation: Sendable, Equatable {
@@ -90,7 +91,7 @@ public struct Reorientation: Sendable, Equatable {
             let p = UncheckedBox(buffer.baseAddress!)
             let flips = flipped
             if flips[0] || flips[1] {
-                Parallel.forRanges(count: nz, minimumChunk: 1) { slices in
+                ParallelLoop.forRanges(count: nz, minimumChunk: 1) { slices in
                     for k in slices {
                         let slice = p.value + k * plane
                         if flips[0] && flips[1] {  // both in-plane axes: reverse the whole slice
@@ -111,7 +112,7 @@ public struct Reorientation: Sendable, Equatable {
                 }
             }
             if flips[2] {
-                Parallel.forRanges(count: plane, minimumChunk: 1 << 12) { range in
+                ParallelLoop.forRanges(count: plane, minimumChunk: 1 << 12) { range in
                     for k in 0..<(nz / 2) {
                         let a = p.value + k * plane, b = p.value + (nz - 1 - k) * plane
                         for i in range { swap(&a[i], &b[i]) }
@@ -138,7 +139,7 @@ public struct Reorientation: Sendable, Equatable {
         return input.withUnsafeBufferPointer { src in
             [T](unsafeUninitializedCapacity: input.count) { out, initialized in
                 let source = UncheckedBox(src.baseAddress!), target = UncheckedBox(out.baseAddress!)
-                Parallel.forRanges(count: rows, minimumChunk: max(1, (1 << 16) / max(1, width))) { range in
+                ParallelLoop.forRanges(count: rows, minimumChunk: max(1, (1 << 16) / max(1, width))) { range in
                     for row in range {
                         let j = row % shape[1], k = row / shape[1]
                         let fileStart = start + j * strides[1] + k * strides[2]

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reads any supported volume: a NIfTI file, or a DICOM folder / a DICOM file inside one.
+/// Reads any supported volume: a NIfTI file, a NRRD or MetaImage file, or a DICOM folder / a DICOM file inside one.
 public enum VolumeLoader {
     public struct Options: Sendable {
         public var volumeIndex = 0
@@ -16,19 +16,48 @@ public enum VolumeLoader {
             || path.hasSuffix(".hdr.gz") || path.hasSuffix(".img.gz")
     }
 
+    /// A single file VolSAM reads as one volume (NIfTI, ANALYZE pair, NRRD, MetaImage), by its name.
+    public static func isVolumeFilePath(_ path: String) -> Bool { isNIfTIPath(path) || ITKImageReader.handles(path) }
+
+    /// The case id of a volume file name: the name without its volume file ending; nil for other files.
+    public static func stem(of name: String) -> String? {
+        for ext in [".nii.gz", ".nii"] + ITKImageReader.extensions where name.lowercased().hasSuffix(ext) {
+            return String(name.dropLast(ext.count))
+        }
+        return nil
+    }
+
     public static func load(path: String, options: Options = Options()) throws -> Volume {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw VolumeError(path, "no such file or folder")
         }
+        if !isDirectory.boolValue && ITKImageReader.handles(path) {
+            if options.seriesUID != nil { throw VolumeError(path, "--series applies to DICOM folders, not single files") }
+            return try ITKImageReader.read(path: path)
+        }
         if isDirectory.boolValue || !isNIfTIPath(path) {
             if !isDirectory.boolValue, !looksLikeDICOM(path) {
-                throw VolumeError(path, "not a volume VolSAM reads (expected .nii, .nii.gz or a DICOM series)")
+                throw VolumeError(path, "not a volume VolSAM reads (expected .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd or a DICOM series)")
             }
             return try DICOMSeriesReader.read(path: path, seriesUID: options.seriesUID)
         }
         if options.seriesUID != nil { throw VolumeError(path, "--series applies to DICOM folders, not NIfTI files") }
         return try NIfTIReader.read(path: path, volumeIndex: options.volumeIndex)
+    }
+
+    /// What a user should know about a volume just read: which volume of a 4-D file was taken, NaN/inf voxels.
+    public static func notes(for volume: Volume) -> [String] {
+        var notes: [String] = []
+        let source = volume.source
+        if source.volumeCount > 1 {
+            notes.append("\(source.path) holds \(source.volumeCount) volumes; using volume \(source.volumeIndex)"
+                         + (source.volumeIndex == 0 ? " (choose with --volume N)" : ""))
+        }
+        if source.nonFiniteCount > 0 {
+            notes.append("\(source.path) has \(source.nonFiniteCount) NaN/inf voxels; they are treated as the minimum")
+        }
+        return notes
     }
 
     /// DICOM Part 10 files carry "DICM" at byte 128; older files without a preamble are accepted by extension.

@@ -1,5 +1,6 @@
 import SystemZlib
 import Foundation
+import Parallelism
 
 /// Reads a NIfTI file's voxel bytes (gzip or plain, via zlib) and converts them to Float32, decoding the next chunk
 /// on one thread while the previous one is converted on another (a small ring of chunk buffers, never a second copy

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 
 /// The `volsam` command line.
 @main
@@ -7,7 +8,7 @@ struct VolSAM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "volsam",
         abstract: "Volumetric medical image segmentation with SAM-family models.",
-        version: "0.1.0",
+        version: RunRecord.version,
         subcommands: [Segment.self, Batch.self, Info.self, Convert.self, Preview.self, Eval.self, Weights.self, Phantom.self, Bench.self]
     )
 

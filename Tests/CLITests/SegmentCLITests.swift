@@ -37,7 +37,7 @@ import Volume
         let folder = Self.temporary("segment")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try Self.writeCase(folder: folder, image: "ct.nii.gz", label: "gt.nii.gz")
-        let r = try cli.run(["segment", folder + "/ct.nii.gz", "--prompts-from", folder + "/gt.nii.gz", "-o", folder + "/out/seg.nii.gz",
+        let r = try cli.run(["segment", folder + "/ct.nii.gz", "--prompts-from", folder + "/gt.nii.gz", "-o", folder + "/seg.nii.gz",
                              "--probabilities", folder + "/prob.nii.gz", "--split", folder + "/split", "--stats", folder + "/stats.json",
                              "--keep-largest", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -45,14 +45,14 @@ import Volume
         let metrics = (json?["metrics"] as? [[String: Any]])?.first
         #expect((metrics?["dice"] as? Double ?? 0) > 0.7, "\(r.stdout)")
         #expect(json?["slices_encoded"] as? Int == 3)  // slices 1...3
-        let seg = try VolumeLoader.load(path: folder + "/out/seg.nii.gz")
+        let seg = try VolumeLoader.load(path: folder + "/seg.nii.gz")
         let input = try VolumeLoader.load(path: folder + "/ct.nii.gz")
         #expect(seg.header == input.header && seg.shape == input.shape)
         #expect(seg[28, 32, 2] == 6 && seg[5, 5, 2] == 0 && seg[28, 32, 0] == 0 && seg[28, 43, 2] == 0)
         let prob = try VolumeLoader.load(path: folder + "/prob.nii.gz")
         #expect(prob[28, 32, 2] > 0.5 && prob[5, 5, 0] == 0)
         #expect(FileManager.default.fileExists(atPath: folder + "/split/label_6.nii.gz"))
-        #expect(FileManager.default.fileExists(atPath: folder + "/out/seg.labels.json"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/seg.labels.json") && FileManager.default.fileExists(atPath: folder + "/seg.run.json"))
         let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/stats.json"))) as? [[String: Any]]
         #expect(abs((stats?.first?["mean_intensity"] as? Double ?? 0) - 200) < 20)
     }

@@ -7,6 +7,7 @@ import Tensor
 /// A stand-in for the model in the 256 frame: a box prompt selects the bright pixels (> 0.5) inside the box, a
 /// positive point the bright pixels within 4 pixels of it. It counts its encoder runs and records every prompt.
 final class FakeSliceModel: PromptableSliceModel, Sendable {
+    let frameSize = 256
     let encodes = Mutex(0)
     let prompts = Mutex([ModelPrompt]())
 

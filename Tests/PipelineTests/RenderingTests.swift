@@ -1,5 +1,6 @@
 import SystemZlib
 import Foundation
+import Imaging
 import Testing
 @testable import Pipeline
 @testable import Volume

@@ -29,7 +29,7 @@ import Testing
             #expect(difference <= 2e-2, "\(name) \(prompt.kind): logits differ by \(difference)")
             #expect(abs(Double(iou[0]) - prompt.iou) <= 1e-3, "\(name) \(prompt.kind): IoU \(iou[0]) vs \(prompt.iou)")
             // The whole path: our preprocessing, engine and postprocessing against PyTorch's final mask.
-            let prepared = PreparedSlice(try PreprocessingParityTests.slice(golden))
+            let prepared = PreparedSlice(try PreprocessingParityTests.slice(golden), frame: ModelSpec.liteMedSAM.frameSize)
             let ours = model.decode(embedding: model.encode(prepared.input), prompt: golden.prompt(prompt)).logits[0]
             let mask = prepared.upsample(ours).pixels.map { $0 > 0 }
             let expectedMask = try golden.bytes("mask_\(index).u8.gz").map { $0 > 0 }

@@ -20,7 +20,7 @@ import Testing
         } catch let error as CheckpointError {
             #expect(error.problem.contains("make weights"))
         }
-        try Data(repeating: 7, count: 100).write(to: URL(fileURLWithPath: folder + "/" + ModelWeights.fileName))
+        try Data(repeating: 7, count: 100).write(to: URL(fileURLWithPath: folder + "/" + ModelSpec.liteMedSAM.checkpointFile))
         do {
             _ = try ModelWeights.locate(environment: ["VOLSAM_CACHE": folder])
             Issue.record("a wrong file was accepted")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SAM
 @testable import Tensor
-@testable import Volume
+@testable import Imaging
 
 /// Pre- and postprocessing against the reference protocol's (OpenCV INTER_AREA, torch bilinear) on real slices.
 @Suite struct PreprocessingParityTests {
@@ -13,7 +13,7 @@ import Testing
     @Test(arguments: GoldenCase.names)
     func preprocessedInputMatches(name: String) throws {
         let golden = try GoldenCase(name)
-        let prepared = PreparedSlice(try Self.slice(golden))
+        let prepared = PreparedSlice(try Self.slice(golden), frame: ModelSpec.liteMedSAM.frameSize)
         #expect([prepared.resizedHeight, prepared.resizedWidth] == golden.meta.resized)
         let expected = try golden.floats("input.f32.gz")
         var worst: Float = 0
@@ -27,7 +27,7 @@ import Testing
     @Test(arguments: GoldenCase.names)
     func postprocessingOfPyTorchLogitsGivesPyTorchMasks(name: String) throws {
         let golden = try GoldenCase(name)
-        let prepared = PreparedSlice(try Self.slice(golden))
+        let prepared = PreparedSlice(try Self.slice(golden), frame: ModelSpec.liteMedSAM.frameSize)
         for index in golden.meta.prompts.indices {
             let logits = Tensor(shape: [256, 256], data: try golden.floats("logits_\(index).f32.gz"))
             let mask = prepared.upsample(logits).pixels.map { $0 > 0 }

@@ -24,7 +24,7 @@ import Testing
                     bytes[Int.random(in: 0..<min(bytes.count, 352), using: &generator)] = UInt8.random(in: 0...255, using: &generator)
                 }
             case 2 where !compressed:  // extreme values in header fields (dims, datatype, offsets, xforms)
-                let offsets = [40, 42, 44, 46, 48, 70, 72, 108, 112, 252, 254, 256, 280]
+                let offsets = [40, 42, 44, 46, 48, 70, 72, 108, 112, 252, 254, 256, 280, 344]
                 let at = offsets.randomElement(using: &generator)!
                 let extreme = [UInt8](repeating: [0x00, 0xff, 0x7f, 0x80].randomElement(using: &generator)!, count: 4)
                 for i in 0..<4 where at + i < bytes.count { bytes[at + i] = extreme[i] }
@@ -46,5 +46,21 @@ import Testing
             }
         }
         #expect(thrown > 1000, "most mutations are caught (\(thrown) errors, \(succeeded) readable)")
+    }
+
+    /// A single-file NIfTI whose magic was overwritten would read as ANALYZE 7.5 and lose its orientation.
+    @Test func singleFileWithoutNIfTIMagicIsRefused() throws {
+        let folder = TemporaryFolder()
+        for (name, magic) in [("int8_las.nii", "XXXX"), ("int8_las.nii", "ni1\u{0}"), ("ras_int16_sform_oblique.nii.gz", "\u{0}\u{0}\u{0}\u{0}")] {
+            let source = try NIfTIReader.read(path: TestPaths.geometryFixtures + "/" + name)
+            let plain = folder.file("plain.nii")
+            try NIfTIWriter.write(voxels: source.voxels, shape: source.shape, header: source.header, datatype: .int16, to: plain)
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: plain)))
+            bytes.replaceSubrange(344..<348, with: Array(magic.utf8))
+            let path = folder.file("overwritten.nii")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: VolumeError.self) { try NIfTIReader.read(path: path) }
+            #expect(error?.path == path && error?.problem.contains("not 'n+1'") == true, "\(String(describing: error))")
+        }
     }
 }

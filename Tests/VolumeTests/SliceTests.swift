@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Testing
 @testable import Volume
 
@@ -25,12 +26,11 @@ import Testing
         #expect(stack.slice(at: 1) == v.slice(2))
     }
 
-    @Test func assemblerReturnsResultsInTheSourceGrid() throws {
+    @Test func slicesTakenBackLandOnTheSourceGrid() throws {
         let volume = try NIfTIReader.read(path: TestPaths.geometryFixtures + "/psr_sagittal_uint16.nii.gz")
         let canonical = volume.canonical()
-        var assembler = VolumeAssembler<Float>(shape: canonical.shape, fill: 0)
-        for k in 0..<canonical.sliceCount { assembler.set(slice: k, canonical.slice(k).pixels) }
-        #expect(assembler.sourceGrid(of: canonical) == volume.voxels)
+        let slices = (0..<canonical.sliceCount).flatMap { canonical.slice($0).pixels }
+        #expect(canonical.toSourceGrid(slices) == volume.voxels)
     }
 
     @Test func bilinearMatchesTorchAlignCornersFalse() {

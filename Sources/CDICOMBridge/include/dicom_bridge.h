@@ -1,4 +1,4 @@
-// C API over ITK/GDCM for reading DICOM series; used by the Volume target's DICOMSeriesReader.
+// C API over ITK/GDCM for reading DICOM series, NRRD and MetaImage files; used by the Volume target's readers.
 #ifndef VOLSAM_DICOM_BRIDGE_H
 #define VOLSAM_DICOM_BRIDGE_H
 
@@ -46,6 +46,11 @@ void vsd_free_series_list(vsd_series_list *list);
 /// Slices are sorted along the slice normal; uneven spacing, gantry tilt, mixed orientation or size are errors.
 int vsd_read_series(const char *path, const char *uid, vsd_volume *out, char *error, int32_t error_capacity);
 void vsd_free_volume(vsd_volume *volume);
+
+/// Reads a NRRD (.nrrd, .nhdr) or MetaImage (.mha, .mhd) file with ITK: voxels as float, LPS geometry, the file's
+/// component type (ITK's name, e.g. "short") in `modality`. Refuses non-scalar data, other than 2-D/3-D, and more
+/// than `max_voxels` voxels before allocating. Free with vsd_free_volume.
+int vsd_read_image_file(const char *path, int64_t max_voxels, vsd_volume *out, char *error, int32_t error_capacity);
 
 #ifdef __cplusplus
 }

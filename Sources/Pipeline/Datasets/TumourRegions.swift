@@ -27,6 +27,26 @@ public struct TumourRegion: Sendable, Equatable {
         return chosen.sorted { $0.id < $1.id }
     }
 
+    /// What this region's paint value stands for in the BraTS label map it paints.
+    public var paintName: String {
+        switch shortName {
+        case "WT": "oedema (whole tumour outside the core)"
+        case "TC": "necrosis / non-enhancing core"
+        default: "enhancing tumour"
+        }
+    }
+
+    /// The BraTS label map of region masks (`count` voxels): WT painted first, then TC, then ET, nested as the
+    /// regions are; a region without a mask paints nothing.
+    public static func paint(_ regions: [TumourRegion], masks: [Int: [Bool]], count: Int) -> [UInt16] {
+        var labels = [UInt16](repeating: 0, count: count)
+        for region in regions.sorted(by: { $0.id < $1.id }) {
+            guard let mask = masks[region.id] else { continue }
+            for i in 0..<count where mask[i] { labels[i] = UInt16(region.paintValue) }
+        }
+        return labels
+    }
+
     /// The region as a 0/1 map of a reference label map.
     public func binary(_ labels: [Float]) -> [Float] {
         labels.map { members.contains(Int($0)) ? 1 : 0 }

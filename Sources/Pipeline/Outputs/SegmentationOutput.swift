@@ -25,7 +25,7 @@ public enum SegmentationOutput {
     @discardableResult
     public static func writeSplit(_ source: [Float], labels: [(id: Int, name: String?)], volume: CanonicalVolume,
                                   directory: String) throws -> [String] {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try AtomicOutput.createFolder(directory)
         return try labels.map { label in
             let value = Float(label.id)
             let path = (directory as NSString).appendingPathComponent(fileName(label.id, label.name))

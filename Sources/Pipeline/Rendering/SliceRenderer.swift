@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Volume
 
 /// Draws normalized axial slices (radiological display: anterior up, patient right on the left) as images or text.

@@ -51,7 +51,7 @@ struct SegmentationRun {
                     box = key
                 } else {
                     let previous = sweep == .ascending ? lastMask[t] : (k == track.prompt.keySlice - 1 ? keyMask[t] : lastMask[t])
-                    box = previous.flatMap { PropagationBox.modelBox(previousMask: $0, frame: frame) } ?? key
+                    box = previous.flatMap { frame.propagationBox(previousMask: $0) } ?? key
                 }
                 jobs.append(Job(labelIndex: li, track: t, prompt: ModelPrompt(box: box, points: points)))
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import SAM
 import Tensor
 import Volume
@@ -77,7 +78,8 @@ public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
         var done = 0
         func prepared(_ k: Int) -> PreparedSlice {
             let slice = volume.slice(k)
-            return PreparedSlice(ImageSlice(width: slice.width, height: slice.height, pixels: slice.pixels.map { $0 * 255 }))
+            return PreparedSlice(ImageSlice(width: slice.width, height: slice.height, pixels: slice.pixels.map { $0 * 255 }),
+                                 frame: model.frameSize)
         }
         func visit(_ position: Int) {
             let (k, sweep) = visits[position]

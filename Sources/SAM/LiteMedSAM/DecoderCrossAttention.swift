@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import Tensor
 
 /// SAM's two cross attentions between a few prompt tokens (t, about 7) and the 4096 image tokens, rearranged so

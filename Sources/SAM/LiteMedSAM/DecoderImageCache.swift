@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import Tensor
 
 /// Decoder weights folded through the first two blocks' image LayerNorms (norm4) for SharedImageDecoding, built

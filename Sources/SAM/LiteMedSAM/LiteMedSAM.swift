@@ -1,16 +1,20 @@
 import Foundation
+import Parallelism
 import Tensor
 
 /// LiteMedSAM (TinyViT encoder, SAM prompt encoder and mask decoder) with weights from a checkpoint.
 public final class LiteMedSAM: @unchecked Sendable {
+    /// Sizes, frame and checkpoint of this model.
+    public let spec: ModelSpec
     let encoder: TinyViTEncoder
     let promptEncoder: PromptEncoder
     let decoder: MaskDecoder
 
-    /// Loads a checkpoint (the cached LiteMedSAM weights unless `path` is given); every tensor must fit.
-    public init(weights path: String? = nil) throws {
+    /// Loads a checkpoint (the spec's cached checkpoint unless `path` is given); every tensor must fit.
+    public init(weights path: String? = nil, spec: ModelSpec = .liteMedSAM) throws {
         MemoryReuse.configure()
-        let file = try ModelWeights.locate(explicit: path)
+        self.spec = spec
+        let file = try ModelWeights.locate(explicit: path, spec: spec)
         let store = ParameterStore(try CheckpointReader.read(path: file), source: file)
         encoder = TinyViTEncoder(store)
         promptEncoder = PromptEncoder(store)

@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import Tensor
 
 /// SAM's mask decoder: two-way transformer (depth 2), transposed-conv upscaling, hypernetwork MLPs, IoU head.

@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import Tensor
 
 extension MaskDecoder {

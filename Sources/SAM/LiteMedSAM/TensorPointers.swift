@@ -1,3 +1,4 @@
+import Parallelism
 import Tensor
 
 /// Mutable pointers into tensors for the decoder's parallel row loops (each worker writes only its own rows).

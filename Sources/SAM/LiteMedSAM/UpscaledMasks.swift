@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import Tensor
 
 /// The decoder's last steps for prompts on a DecoderImageCache, tile by tile: the first upscaling step

@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 /// Scaled dot-product attention over many independent (group, head) pairs: softmax(Q K^T * scale + bias) V.
 /// Matrices are addressed by pointer, offset and row stride, so interleaved layouts (TinyViT's per-head

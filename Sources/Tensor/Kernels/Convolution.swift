@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 /// 2-D convolutions on channels-last images: a tensor [H, W, C] (one image) or [N, H, W, C].
 /// Weights are given in PyTorch's layout and reordered once at load time.

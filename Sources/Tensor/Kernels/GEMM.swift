@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import Parallelism
 import Synchronization
 
 /// Single-precision matrix multiply on OpenBLAS: C = alpha * op(A) op(B) + beta * C, row-major.

@@ -1,3 +1,5 @@
+import Parallelism
+
 /// Attention weights of many queries over a few keys with 8 heads in the lanes of one vector (SAM's
 /// image-to-token attention: 4096 image rows attend to about 7 prompt tokens): each row's scores for one key are
 /// headDim fused multiply-adds of 8-lane vectors, and the softmax over the keys runs in the same pass.

@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 /// An inverted-residual block fused over row tiles so its wide hidden activations never leave the cache:
 /// out = GELU(x + conv3(GELU(depthwise3x3(GELU(conv1(x)))))), on [H, W, C] channels-last, stride 1; or, with

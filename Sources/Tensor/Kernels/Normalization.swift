@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 /// Layer normalization over the last dimension (torch.nn.LayerNorm; also SAM's LayerNorm2d on channels-last data).
 public enum LayerNorm {

@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 /// A transformer MLP with its residual, fused over row tiles: out = x + fc2(GELU(fc1(LayerNorm(x)))), so the
 /// normalized rows and the 4x-wide hidden activations stay in the cache. x [rows, C]; fc1 [hidden, C];

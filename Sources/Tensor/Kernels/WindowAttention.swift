@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 /// TinyViT's window attention with its residual, fused over chunks of windows:
 /// out = x + unpartition(proj(attention(qkv(LayerNorm(partition(pad(x))))))), x [H, W, C] channels-last.

@@ -7,7 +7,7 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print shape, spacing, affine, orientation, datatype, intensity range and modality of a volume.")
 
-    @Argument(help: "A NIfTI file (.nii, .nii.gz) or a DICOM folder (or a file inside one).")
+    @Argument(help: "A NIfTI (.nii, .nii.gz, .hdr/.img), NRRD (.nrrd, .nhdr) or MetaImage (.mha, .mhd) file, or a DICOM folder (or a file inside one).")
     var path: String
 
     @OptionGroup var input: InputOptions
@@ -34,6 +34,14 @@ struct VolumeReport {
 
     var modality: ModalityDecision { Normalization.detectModality(volume) }
 
+    /// Where the affine came from: the NIfTI header's sform/qform/pixdim, or ITK's geometry (DICOM, NRRD, MetaImage).
+    var affineSource: String {
+        switch volume.source.format {
+        case "DICOM", "NRRD", "MetaImage": "\(volume.source.format) geometry (LPS converted to RAS)"
+        default: volume.header.affineSource
+        }
+    }
+
     func dictionary() -> [String: Any] {
         let range = volume.range
         let reorientation = Reorientation(shape: volume.shape, affine: volume.affine)
@@ -44,8 +52,7 @@ struct VolumeReport {
             "shape": volume.shape,
             "spacing": [volume.spacing.x, volume.spacing.y, volume.spacing.z],
             "affine": volume.affine.rows,
-            "affine_source": volume.source.format == "DICOM" ? "DICOM geometry (LPS converted to RAS)"
-                : volume.header.affineSource,
+            "affine_source": affineSource,
             "orientation": volume.orientation.codes,
             "processing_shape": reorientation.canonicalShape,
             "min": Double(range.min),
@@ -88,13 +95,16 @@ struct VolumeReport {
                 + (volume.source.volumeCount > 1
                     ? "  (volume \(volume.source.volumeIndex) of \(volume.source.volumeCount); choose with --volume N)" : ""),
             String(format: "Spacing:      %.6g x %.6g x %.6g mm", s.x, s.y, s.z),
-            "Orientation:  \(volume.orientation.codes)  (affine from \(volume.source.format == "DICOM" ? "DICOM geometry" : volume.header.affineSource))",
+            "Orientation:  \(volume.orientation.codes)  (affine from \(affineSource))",
             "Processing:   LPS layout \(reorientation.canonicalShape.map(String.init).joined(separator: " x "))"
                 + (reorientation.isIdentity ? " (no reordering)" : " (axes \(reorientation.sourceAxis), flipped \(reorientation.flipped))"),
             "Affine (voxel -> RAS mm):",
         ]
         lines += volume.affine.rows.map { "  " + $0.map { String(format: "%12.6f", $0) }.joined(separator: " ") }
         lines.append(String(format: "Intensity:    min %g, max %g, mean %.4g", range.min, range.max, mean()))
+        if volume.source.format == "ANALYZE-7.5" {
+            lines.append("Warning:      ANALYZE 7.5 stores no orientation; the affine is the pixdim scaling centred on the grid")
+        }
         if volume.source.nonFiniteCount > 0 {
             lines.append("Warning:      \(volume.source.nonFiniteCount) NaN/inf voxels, treated as the minimum")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import Pipeline
 import SAM
 import Tensor
@@ -17,8 +18,7 @@ struct SegmentBench: ParsableCommand {
     @Option(name: .long, help: "In-plane size of the synthetic scan.")
     var size: Int = 512
 
-    @Option(name: .long, help: "Threads for OpenBLAS and VolSAM's own loops (default: all cores).")
-    var threads: Int?
+    @OptionGroup var model: ModelOptions
 
     @Option(name: .long, help: "Folder for the synthetic scan and the result (default: a temporary folder, removed).")
     var folder: String?
@@ -28,7 +28,7 @@ struct SegmentBench: ParsableCommand {
 
     func run() throws {
         guard slices >= 2, size >= 64 else { throw ValidationError("--slices >= 2 and --size >= 64") }
-        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let threadCount = model.applyThreads()
         let work = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("volsam-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { if folder == nil { try? FileManager.default.removeItem(atPath: work) } }
@@ -40,7 +40,7 @@ struct SegmentBench: ParsableCommand {
         try NIfTIWriter.write(voxels: scan.image.voxels, shape: scan.image.shape, header: scan.image.header, datatype: .int16, to: image)
         try NIfTIWriter.write(voxels: scan.labels.voxels, shape: scan.labels.shape, header: scan.labels.header,
                               datatype: .uint8, to: labels, isLabelMap: true)
-        let encoderMs = try encoderMilliseconds(scan.image, threads: threadCount)
+        let encoderMs = try encoderMilliseconds(scan.image)
         let (seconds, peakBytes, summary) = try runSegment(image: image, labels: labels, output: work + "/seg.nii.gz", threads: threadCount)
         let encoded = summary["slices_encoded"] as? Int ?? 0
         let ratio = seconds / (encoderMs / 1000 * Double(max(1, encoded)))
@@ -63,13 +63,12 @@ struct SegmentBench: ParsableCommand {
     }
 
     /// Median of 3 encoder runs on a middle slice of the scan, after a warm-up.
-    func encoderMilliseconds(_ image: Volume, threads: Int) throws -> Double {
-        EngineThreads.set(threads)
-        let model = try LiteMedSAM()
+    func encoderMilliseconds(_ image: Volume) throws -> Double {
+        let model = try LiteMedSAM(weights: self.model.weights)
         var canonical = image.canonical()
         Normalization.normalize(&canonical, window: .ctAbdomen)
         let slice = canonical.slice(canonical.sliceCount / 2)
-        let prepared = PreparedSlice(ImageSlice(width: slice.width, height: slice.height, pixels: slice.pixels.map { $0 * 255 }))
+        let prepared = PreparedSlice(ImageSlice(width: slice.width, height: slice.height, pixels: slice.pixels.map { $0 * 255 }), frame: model.spec.frameSize)
         _ = model.encode(prepared)
         let times = (0..<3).map { _ in
             let t0 = Date()

@@ -1,17 +1,17 @@
 import Foundation
-import Pipeline
 import Volume
 
 /// The prompts of one batch case: its JSON file in the prompts folder, or derived from its reference with a strategy.
-struct BatchPrompts {
-    let strategy: PromptStrategy
-    let seed: UInt64
+public struct BatchPrompts: Sendable {
+    public let strategy: PromptStrategy
+    public let seed: UInt64
     /// Labels to segment (id -> name); empty = every label of each reference.
-    let labels: [Int: String]
-    let regions: [TumourRegion]?
-    let folder: String?
+    public let labels: [Int: String]
+    public let regions: [TumourRegion]?
+    public let folder: String?
 
-    func make(_ item: DatasetCase, volume: CanonicalVolume, grid: ImageGrid) throws -> [LabelPrompts] {
+    /// The prompts of `item` on its canonical volume (`grid`: its image's grid, for the reference).
+    public func make(_ item: DatasetCase, volume: CanonicalVolume, grid: ImageGrid, note: (String) -> Void) throws -> [LabelPrompts] {
         if let folder {
             let path = folder + "/" + item.id + ".json"
             guard FileManager.default.fileExists(atPath: path) else { throw VolumeError(path, "no prompts file for case \(item.id)") }
@@ -22,7 +22,7 @@ struct BatchPrompts {
         guard let referencePath = item.reference else {
             throw VolumeError(item.image, "case \(item.id) has no reference label map to derive prompts from (give --prompts-dir)")
         }
-        var reference = try grid.loadLabelMap(referencePath)
+        var reference = try grid.loadAligned(referencePath, note: note)
         do {
             if let regions {
                 let original = reference.voxels

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import Pipeline
 import Volume
 
@@ -29,18 +30,11 @@ struct Preview: ParsableCommand {
     func run() throws {
         guard output != nil || text else { throw ValidationError("give -o FILE.png, --text, or both") }
         let volume = try input.load(path)
-        let decision = try normalization.modalityDecision(for: volume)
-        let window = try normalization.intensityWindow(for: decision.modality)
+        let (decision, window) = normalization.choice.decide(for: volume)
         let canonical = volume.canonical()
         let normalized = canonical.with(voxels: Normalization.normalize(canonical.voxels, window: window))
         var labelVolume: CanonicalVolume?
-        if let labels {
-            let map = try VolumeLoader.load(path: labels)
-            guard map.shape == volume.shape, map.affine.maxDifference(volume.affine) < 1e-4 else {
-                throw VolumeError(labels, "label map grid \(map.shape) does not match the image \(volume.shape) (shape or affine differ)")
-            }
-            labelVolume = map.canonical()
-        }
+        if let labels { labelVolume = try ImageGrid(volume).loadAligned(labels, note: note).canonical() }
         let k = try chooseSlice(canonical: canonical, labels: labelVolume)
         let image = normalized.slice(k)
         let overlay = labelVolume?.slice(k)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import SAM
 import Tensor
 import Volume
@@ -9,17 +10,13 @@ struct EngineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine", abstract: "Time the LiteMedSAM encoder and decoder, and this machine's sgemm for scale.")
 
-    @Option(name: .long, help: "Threads for OpenBLAS and VolSAM's own loops (default: all cores).")
-    var threads: Int?
-
     @Option(name: .long, help: "Encoder runs timed (after one warm-up), each after an sgemm run; the best is reported.")
     var slices: Int = 5
 
     @Option(name: .long, help: "Decoder prompts timed.")
     var prompts: Int = 20
 
-    @Option(name: .long, help: "A weights file instead of the cached checkpoint.")
-    var weights: String?
+    @OptionGroup var model: ModelOptions
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
@@ -28,14 +25,13 @@ struct EngineBench: ParsableCommand {
     var stages = false
 
     func run() throws {
-        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        EngineThreads.set(threadCount)
+        let threadCount = model.applyThreads()
         let loadStart = now()
-        let model = try LiteMedSAM(weights: weights)
+        let model = try LiteMedSAM(weights: self.model.weights)
         let loadSeconds = now() - loadStart
         var generator = SystemRandomNumberGenerator()
         let slice = ImageSlice(width: 512, height: 512, pixels: (0..<(512 * 512)).map { _ in Float.random(in: 0...255, using: &generator) })
-        let prepared = PreparedSlice(slice)
+        let prepared = PreparedSlice(slice, frame: model.spec.frameSize)
         _ = model.encode(prepared.input)  // warm-up
         // Rounds alternate sgemm and one encoder run, so both see the same moments of a shared machine; the best
         // of each is the least disturbed figure, the median the typical one.

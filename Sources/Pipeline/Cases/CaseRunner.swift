@@ -1,0 +1,117 @@
+import Foundation
+import Metrics
+import SAM
+import Volume
+
+/// One image end to end (what `volsam segment` does, and `volsam batch` for every case): read, decide the
+/// modality, normalize, place the prompts, segment, paint BraTS regions, keep the largest components, write the
+/// outputs atomically, gather statistics and score the written label map. The model is loaded on the first case
+/// whose prompts are good and kept for the next ones.
+public final class CaseRunner {
+    public let engine: EngineSettings
+    public let reading: ImageReading
+    private var segmenter: VolumeSegmenter<LiteMedSAM>?
+
+    public init(engine: EngineSettings, reading: ImageReading) {
+        self.engine = engine
+        self.reading = reading
+    }
+
+    public func run(_ request: CaseRequest, observer: CaseObserver = CaseObserver()) throws -> CaseReport {
+        let outputs = request.outputs
+        let loaded = try reading.load(request.image, note: observer.note)
+        let (decision, window) = reading.normalization.decide(for: loaded)
+        let grid = ImageGrid(loaded)
+        var volume = CanonicalVolume(loaded)
+        Normalization.normalize(&volume, window: window)
+        let labelPrompts = try request.prompts(volume, grid)
+        if let reference = request.reference { _ = try grid.loadAligned(reference, note: observer.note) }  // read again to score
+        try Self.checkOutputs(outputs)
+        if segmenter == nil { segmenter = try engine.makeSegmenter() }
+        var model = segmenter!
+        model.keepsLabelMasks = outputs.regions != nil
+        model.keepsLogits = outputs.probabilities != nil
+        observer.segmenting(model.plannedEncodes(labelPrompts), labelPrompts.count)
+        var result = model.segment(volume, prompts: labelPrompts, progress: observer.progress)
+        volume.voxels = []  // only the grid is needed from here on
+        var labels = labelPrompts.map { (id: $0.label, name: $0.name) }
+        if let regions = outputs.regions {
+            result.labels = TumourRegion.paint(regions, masks: result.masks, count: result.labels.count)
+            result.masks = [:]
+            labels = regions.map { (id: $0.paintValue, name: $0.paintName) }.sorted { $0.id < $1.id }
+        }
+        var report = CaseReport(image: request.image, output: outputs.labelMap,
+                                modality: "\(decision.modality.rawValue) (\(decision.reason)); \(window.summary)",
+                                labels: labels, result: result)
+        if outputs.keepLargest { report.removedByKeepLargest = LargestComponent.keep(&result.labels, shape: volume.shape) }
+        let source = SegmentationOutput.sourceLabels(result.labels, volume: volume)
+        try SegmentationOutput.writeLabelMap(source, volume: volume, to: outputs.labelMap)
+        report.written.append(outputs.labelMap)
+        report.written.append(try SegmentationOutput.writeLabelNames(labels, nextTo: outputs.labelMap))
+        if let path = outputs.probabilities {
+            try SegmentationOutput.writeProbabilities(result, volume: volume, to: path)
+            report.written.append(path)
+        }
+        if let folder = outputs.split {
+            report.written += try SegmentationOutput.writeSplit(source, labels: labels, volume: volume, directory: folder)
+        }
+        result.logits = []
+        report.result = result
+        if let path = outputs.stats {
+            let raw = try VolumeLoader.load(path: request.image, options: reading.loader)
+            let statistics = SegmentationOutput.statistics(source, labels: labels, image: raw)
+            try AtomicOutput.write(try MetricsReport.data(statistics), to: path)
+            report.statistics = statistics
+            report.written.append(path)
+        }
+        if let reference = request.reference {
+            let gt = try grid.loadAligned(reference, note: { _ in })
+            report.metrics = try CaseScoring.score(source, reference: gt, labels: labels, regions: outputs.regions,
+                                                   options: request.metrics)
+        }
+        return report
+    }
+
+    /// Every output can be written (its folder exists and is writable) before any work is done.
+    static func checkOutputs(_ outputs: CaseOutputs) throws {
+        for file in [outputs.labelMap, SegmentationOutput.labelNamesPath(for: outputs.labelMap), outputs.probabilities,
+                     outputs.stats].compactMap({ $0 }) {
+            try AtomicOutput.checkWritable(file)
+        }
+        if let split = outputs.split {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: split, isDirectory: &isDirectory) {
+                try AtomicOutput.checkWritable(split)
+            } else if !isDirectory.boolValue {
+                throw VolumeError(split, "--split needs a folder, and this is a file")
+            }
+        }
+    }
+}
+
+/// Scores a written label map (on the image's grid) against its reference.
+public enum CaseScoring {
+    /// Per BraTS region when `regions` is given, else per label (`options.labels`, or the segmented labels, named).
+    public static func score(_ prediction: [Float], reference gt: Volume, labels: [(id: Int, name: String?)],
+                             regions: [TumourRegion]?, options: MetricOptions) throws -> [LabelMetrics] {
+        let spacing = [gt.spacing.x, gt.spacing.y, gt.spacing.z]
+        if let regions {
+            return try regions.map { region in
+                var regionOptions = options
+                regionOptions.labels = [1]
+                var m = try LabelMapEvaluator.evaluate(prediction: region.binary(prediction), reference: region.binary(gt.voxels),
+                                                       shape: gt.shape, spacing: spacing, options: regionOptions)[0]
+                m.label = region.id
+                m.name = region.name
+                return m
+            }
+        }
+        var labelOptions = options
+        labelOptions.labels = options.labels ?? labels.map(\.id)
+        for label in labels where labelOptions.labelNames[label.id] == nil {
+            labelOptions.labelNames[label.id] = label.name ?? "label_\(label.id)"
+        }
+        return try LabelMapEvaluator.evaluate(prediction: prediction, reference: gt.voxels, shape: gt.shape,
+                                              spacing: spacing, options: labelOptions)
+    }
+}

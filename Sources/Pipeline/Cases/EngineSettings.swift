@@ -1,0 +1,46 @@
+import Foundation
+import SAM
+import Tensor
+import Volume
+
+/// Which model runs and how: weights (nil: the spec's cached checkpoint), threads, and the memory kept for slice
+/// embeddings between the two sweeps of a propagation.
+public struct EngineSettings: Sendable {
+    public var spec: ModelSpec = .liteMedSAM
+    public var weights: String?
+    public var threads: Int
+    public var cacheMB: Int = 384
+
+    public init(weights: String? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount, cacheMB: Int = 384) {
+        self.weights = weights
+        self.threads = threads
+        self.cacheMB = cacheMB
+    }
+
+    /// Embeddings `cacheMB` holds.
+    public var cacheCapacity: Int { cacheMB * 1_048_576 / spec.embeddingBytes }
+
+    /// Loads the model (the thread count applied first).
+    public func makeSegmenter() throws -> VolumeSegmenter<LiteMedSAM> {
+        EngineThreads.set(threads)
+        return VolumeSegmenter(model: try LiteMedSAM(weights: weights, spec: spec), cacheCapacity: cacheCapacity)
+    }
+}
+
+/// How an image is read (which series, which volume of a 4-D file) and normalized.
+public struct ImageReading: Sendable {
+    public var loader: VolumeLoader.Options
+    public var normalization: NormalizationChoice
+
+    public init(loader: VolumeLoader.Options = .init(), normalization: NormalizationChoice = .init()) {
+        self.loader = loader
+        self.normalization = normalization
+    }
+
+    /// Reads `path`, passing on what the user should know (VolumeLoader.notes).
+    public func load(_ path: String, note: (String) -> Void) throws -> Volume {
+        let volume = try VolumeLoader.load(path: path, options: loader)
+        VolumeLoader.notes(for: volume).forEach(note)
+        return volume
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Metrics
+import SAM
+import Volume
+
+/// The provenance of a run, written next to its outputs (run.json): VolSAM's version, the command's arguments, the
+/// weights and their SHA-256, the machine, when it started and how long it took, and whatever the command adds.
+public struct RunRecord {
+    /// VolSAM's version, as `volsam --version` prints it.
+    public static let version = "0.1.0"
+
+    public private(set) var fields: [String: Any]
+    private let started = Date()
+
+    /// Starts a record: hashes the weights the run uses (`engine.weights`, or the spec's cached checkpoint).
+    public init(arguments: [String], engine: EngineSettings) throws {
+        let weights = try ModelWeights.locate(explicit: engine.weights, spec: engine.spec)
+        fields = [
+            "volsam_version": Self.version, "arguments": arguments,
+            "weights": weights, "weights_sha256": try ModelWeights.sha256(of: weights),
+            "started": ISO8601DateFormatter().string(from: started),
+            "machine": Self.machine(threads: engine.threads),
+        ]
+    }
+
+    public subscript(key: String) -> Any? {
+        get { fields[key] }
+        set { fields[key] = newValue }
+    }
+
+    /// `OUT.nii.gz` -> `OUT.run.json` (the record `volsam segment` writes beside its label map).
+    public static func path(nextTo output: String) -> String {
+        var stem = output
+        for ext in [".nii.gz", ".nii"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
+        return stem + ".run.json"
+    }
+
+    /// Writes the record (with the seconds since it started) atomically to `path`.
+    public mutating func write(to path: String) throws {
+        fields["seconds"] = Date().timeIntervalSince(started)
+        try AtomicOutput.write(try MetricsReport.data(fields), to: path)
+    }
+
+    /// Host, system, CPU architecture, cores, memory and the threads the run used.
+    static func machine(threads: Int) -> [String: Any] {
+        var info = utsname()
+        uname(&info)
+        func text<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        return ["host": ProcessInfo.processInfo.hostName, "system": "\(text(info.sysname)) \(text(info.release))",
+                "cpu": text(info.machine), "cores": ProcessInfo.processInfo.activeProcessorCount,
+                "memory_gb": Double(ProcessInfo.processInfo.physicalMemory) / 1e9, "threads": threads]
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import Metrics
+import Pipeline
+
+/// `volsam segment`: a whole CT/MRI scan (NIfTI or DICOM) to a label map on the input's grid, from prompts.
+struct Segment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Segment a scan from boxes, points or a label map's prompts (LiteMedSAM, 3-D box propagation).",
+        discussion: """
+        A 3-D box is segmented as the LiteMedSAM reference does: its middle slice int((k1 - k0) / 2 + k0) with the \
+        box, then slice by slice up and down, each slice prompted with the box of the previous slice's mask (+3 px), \
+        the key box when that mask is empty. Slices are axial slices of the LPS processing layout; voxel indices in \
+        prompts are those of the input file. Every slice is encoded once for all labels; where labels overlap, the \
+        higher logit wins. Writes OUT.labels.json (label names) and OUT.run.json (provenance) beside the label map.
+        """)
+
+    @Argument(help: "A NIfTI file or DICOM folder.")
+    var image: String
+
+    @Option(name: .shortAndLong, help: "Label map to write (.nii.gz or .nii), on the input's grid and header.")
+    var output: String
+
+    @OptionGroup var prompts: PromptOptions
+
+    @Option(name: .long, help: "Reference label map to score against (implied by --prompts-from).")
+    var gt: String?
+
+    @Option(name: .long, help: "Also write the foreground probability (sigmoid of the winning logit) as float32 NIfTI.")
+    var probabilities: String?
+
+    @Option(name: .long, help: "Also write one binary mask per label into this folder.")
+    var split: String?
+
+    @Flag(name: .long, help: "Keep only the largest 6-connected 3-D component of each label.")
+    var keepLargest = false
+
+    @Option(name: .long, help: "Write per-label volume (mm3) and intensity statistics as JSON to this file.")
+    var stats: String?
+
+    @OptionGroup var convention: ConventionOption
+    @OptionGroup var report: ReportOptions
+    @OptionGroup var engine: EngineOptions
+    @OptionGroup var input: InputOptions
+    @OptionGroup var normalization: NormalizationOptions
+
+    func validate() throws {
+        for (name, path) in [("-o", output), ("--probabilities", probabilities)] {
+            if let path, !(path.hasSuffix(".nii.gz") || path.hasSuffix(".nii")) {
+                throw ValidationError("\(name) must end in .nii.gz or .nii, not '\(path)'")
+            }
+        }
+    }
+
+    func run() throws {
+        let request = try prompts.request()
+        let reference = gt ?? prompts.promptsFrom
+        let engine = engine.settings()
+        var record = try RunRecord(arguments: CommandLine.arguments, engine: engine)
+        let runner = CaseRunner(engine: engine, reading: ImageReading(loader: input.loader, normalization: normalization.choice))
+        var bar: ProgressBar?
+        let observer = CaseObserver(note: note, segmenting: { [report] planned, labels in
+            bar = ProgressBar(total: planned, unit: "slices encoded for \(labels) label\(labels == 1 ? "" : "s")",
+                              quiet: report.quiet || report.json)
+        }, progress: { _ in bar?.advance() })
+        let outputs = CaseOutputs(labelMap: output, probabilities: probabilities, split: split, stats: stats,
+                                  keepLargest: keepLargest)
+        let result = try runner.run(CaseRequest(
+            image: image, prompts: { try request.collect(volume: $0, grid: $1, note: note) }, reference: reference,
+            metrics: MetricOptions(convention: convention.convention), outputs: outputs), observer: observer)
+        let recordPath = RunRecord.path(nextTo: output)
+        record["image"] = image
+        record["files"] = result.written + [recordPath]
+        try record.write(to: recordPath)
+        if report.json {
+            FileHandle.standardOutput.write(try MetricsReport.data(result.object()))
+        } else {
+            SegmentPrinter.print(result, recordPath: recordPath, keepLargest: keepLargest, reference: reference,
+                                 convention: convention.convention)
+        }
+    }
+}
+
+/// `--json` and `--quiet`.
+struct ReportOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print a JSON summary instead of text.")
+    var json = false
+
+    @Flag(name: .long, help: "No progress output.")
+    var quiet = false
+}
+
+/// The text `volsam segment` prints.
+enum SegmentPrinter {
+    static func print(_ report: CaseReport, recordPath: String, keepLargest: Bool, reference: String?,
+                      convention: MetricConvention) {
+        let r = report.result
+        Swift.print("\(report.image): \(report.modality)")
+        Swift.print(String(format: "Segmented %d label%@ on %d slices: %d encoder runs, %d prompts, %.1f s (encoder %.1f s, decoder %.1f s)",
+                           report.labels.count, report.labels.count == 1 ? "" : "s", r.distinctSlices, r.encodedSlices,
+                           r.decodedPrompts, r.totalSeconds, r.encodeSeconds, r.decodeSeconds))
+        if keepLargest { Swift.print("--keep-largest removed \(report.removedByKeepLargest) voxels") }
+        for file in report.written + [recordPath] { Swift.print("Wrote \(file)") }
+        if let metrics = report.metrics, let reference {
+            Swift.print("\nAgainst \(reference) (\(convention.rawValue) convention):")
+            Swift.print(MetricsReport.caseTable(metrics))
+        }
+    }
+}
