@@ -15,10 +15,14 @@ public final class LiteMedSAM: @unchecked Sendable {
         MemoryReuse.configure()
         self.spec = spec
         let file = try ModelWeights.locate(explicit: path, spec: spec)
+        guard spec.decoderDim == 256, spec.embeddingGrid == 64, spec.frameSize == 4 * spec.embeddingGrid else {
+            throw CheckpointError(file, "\(spec.name): the engine's decoder runs SAM's 256-wide decoder on a 64x64 embedding "
+                                  + "of a 256 frame, not decoder width \(spec.decoderDim), grid \(spec.embeddingGrid), frame \(spec.frameSize)")
+        }
         let store = ParameterStore(try CheckpointReader.read(path: file), source: file)
-        encoder = TinyViTEncoder(store)
+        encoder = TinyViTEncoder(store, spec: spec)
         promptEncoder = PromptEncoder(store)
-        decoder = MaskDecoder(store, positional: promptEncoder.densePositional)
+        decoder = MaskDecoder(store, spec: spec, positional: promptEncoder.densePositional)
         try store.finish()
     }
 

@@ -19,24 +19,24 @@ struct MaskDecoder {
     let positional: Tensor
     let shared: SharedImageWeights
 
-    init(_ store: ParameterStore, positional: Tensor) {
-        let p = "mask_decoder."
-        iouToken = store.tensor(p + "iou_token.weight", [1, 256])
-        maskTokens = store.tensor(p + "mask_tokens.weight", [4, 256])
-        blocks = (0..<2).map { TwoWayBlock(store, p + "transformer.layers.\($0)", first: $0 == 0) }
-        finalAttention = SAMAttention(store, p + "transformer.final_attn_token_to_image", downsample: 2)
-        finalNorm = Norm(store, p + "transformer.norm_final_attn", 256)
-        upscale1 = Convolution.transposed2x2Weight(store.tensor(p + "output_upscaling.0.weight", [256, 64, 2, 2]))
-        upscale1Bias = store.tensor(p + "output_upscaling.0.bias", [64])
-        upscaleNorm = Norm(store, p + "output_upscaling.1", 64, epsilon: 1e-6)
-        upscale2 = Convolution.transposed2x2Weight(store.tensor(p + "output_upscaling.3.weight", [64, 32, 2, 2]))
-        upscale2Bias = store.tensor(p + "output_upscaling.3.bias", [32])
+    init(_ store: ParameterStore, spec: ModelSpec, positional: Tensor) {
+        typealias Names = CheckpointNames.Decoder
+        iouToken = store.tensor(Names.iouToken + ".weight", [1, 256])
+        maskTokens = store.tensor(Names.maskTokens + ".weight", [spec.maskTokens, 256])
+        blocks = (0..<spec.decoderDepth).map { TwoWayBlock(store, Names.block($0), first: $0 == 0, mlpDim: spec.decoderMLPDim) }
+        finalAttention = SAMAttention(store, Names.finalAttention, downsample: 2)
+        finalNorm = Norm(store, Names.finalNorm, 256)
+        upscale1 = Convolution.transposed2x2Weight(store.tensor(Names.upscaling(0) + ".weight", [256, 64, 2, 2]))
+        upscale1Bias = store.tensor(Names.upscaling(0) + ".bias", [64])
+        upscaleNorm = Norm(store, Names.upscaling(1), 64, epsilon: 1e-6)
+        upscale2 = Convolution.transposed2x2Weight(store.tensor(Names.upscaling(3) + ".weight", [64, 32, 2, 2]))
+        upscale2Bias = store.tensor(Names.upscaling(3) + ".bias", [32])
         let taps = upscale2
         upscale2Taps = (0..<2).map { ky in
             taps.data.withUnsafeBufferPointer { SmallGEMM.PackedB($0.baseAddress! + ky * 64, ldb: 128, k: 64, n: 64) }
         }
-        hypernetworks = (0..<4).map { ReLUMLP(store, p + "output_hypernetworks_mlps.\($0)", sizes: [256, 256, 256, 32]) }
-        iouHead = ReLUMLP(store, p + "iou_prediction_head", sizes: [256, 256, 256, 4])
+        hypernetworks = (0..<spec.maskTokens).map { ReLUMLP(store, Names.hypernetwork($0), sizes: [256, 256, 256, 32]) }
+        iouHead = ReLUMLP(store, Names.iouHead, sizes: [256, 256, 256, spec.maskTokens])
         self.positional = positional
         shared = SharedImageWeights(blocks: blocks, upscale: upscale1, upscaleBias: upscale1Bias, positional: positional)
     }

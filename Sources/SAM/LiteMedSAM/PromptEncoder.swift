@@ -34,19 +34,19 @@ struct PromptEncoder {
     let noMaskDense: Tensor
 
     init(_ store: ParameterStore) {
-        let p = "prompt_encoder."
-        gaussian = store.tensor(p + "pe_layer.positional_encoding_gaussian_matrix", [2, 128])
-        pointEmbeddings = (0..<4).map { store.tensor(p + "point_embeddings.\($0).weight", [1, 256]).reshaped([256]) }
-        notAPoint = store.tensor(p + "not_a_point_embed.weight", [1, 256]).reshaped([256])
-        noMask = store.tensor(p + "no_mask_embed.weight", [1, 256]).reshaped([256])
-        maskConv1 = Convolution.channelsLastWeight(store.tensor(p + "mask_downscaling.0.weight", [4, 1, 2, 2]))
-        maskConv1Bias = store.tensor(p + "mask_downscaling.0.bias", [4])
-        maskNorm1 = Norm(store, p + "mask_downscaling.1", 4, epsilon: 1e-6)
-        maskConv2 = Convolution.channelsLastWeight(store.tensor(p + "mask_downscaling.3.weight", [16, 4, 2, 2]))
-        maskConv2Bias = store.tensor(p + "mask_downscaling.3.bias", [16])
-        maskNorm2 = Norm(store, p + "mask_downscaling.4", 16, epsilon: 1e-6)
-        maskConv3 = store.tensor(p + "mask_downscaling.6.weight", [256, 16, 1, 1]).reshaped([256, 16])
-        maskConv3Bias = store.tensor(p + "mask_downscaling.6.bias", [256])
+        typealias Names = CheckpointNames.PromptEncoder
+        gaussian = store.tensor(Names.gaussian, [2, 128])
+        pointEmbeddings = (0..<4).map { store.tensor(Names.pointEmbedding($0) + ".weight", [1, 256]).reshaped([256]) }
+        notAPoint = store.tensor(Names.notAPoint + ".weight", [1, 256]).reshaped([256])
+        noMask = store.tensor(Names.noMask + ".weight", [1, 256]).reshaped([256])
+        maskConv1 = Convolution.channelsLastWeight(store.tensor(Names.maskDownscaling(0) + ".weight", [4, 1, 2, 2]))
+        maskConv1Bias = store.tensor(Names.maskDownscaling(0) + ".bias", [4])
+        maskNorm1 = Norm(store, Names.maskDownscaling(1), 4, epsilon: 1e-6)
+        maskConv2 = Convolution.channelsLastWeight(store.tensor(Names.maskDownscaling(3) + ".weight", [16, 4, 2, 2]))
+        maskConv2Bias = store.tensor(Names.maskDownscaling(3) + ".bias", [16])
+        maskNorm2 = Norm(store, Names.maskDownscaling(4), 16, epsilon: 1e-6)
+        maskConv3 = store.tensor(Names.maskDownscaling(6) + ".weight", [256, 16, 1, 1]).reshaped([256, 16])
+        maskConv3Bias = store.tensor(Names.maskDownscaling(6) + ".bias", [256])
         var grid: [Float] = []
         for i in 0..<64 { for j in 0..<64 { grid += [(Float(j) + 0.5) / 64, (Float(i) + 0.5) / 64] } }
         densePositional = Self.encode(grid, gaussian: gaussian)

@@ -7,9 +7,9 @@ struct MBConv {
 
     init(_ store: ParameterStore, _ prefix: String, channels: Int, expand: Int = 4) {
         let hidden = channels * expand
-        conv1 = FoldedConv(store, prefix + ".conv1", in: channels, out: hidden, kernel: 1)
-        conv2 = FoldedConv(store, prefix + ".conv2", in: hidden, out: hidden, kernel: 3, depthwise: true)
-        conv3 = FoldedConv(store, prefix + ".conv3", in: hidden, out: channels, kernel: 1)
+        conv1 = FoldedConv(store, CheckpointNames.conv(prefix, 1), in: channels, out: hidden, kernel: 1)
+        conv2 = FoldedConv(store, CheckpointNames.conv(prefix, 2), in: hidden, out: hidden, kernel: 3, depthwise: true)
+        conv3 = FoldedConv(store, CheckpointNames.conv(prefix, 3), in: hidden, out: channels, kernel: 1)
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
@@ -23,11 +23,11 @@ struct MBConv {
 struct PatchMerging {
     let conv1: FoldedConv, conv2: FoldedConv, conv3: FoldedConv
 
-    init(_ store: ParameterStore, _ prefix: String, in cin: Int, out cout: Int) {
-        conv1 = FoldedConv(store, prefix + ".conv1", in: cin, out: cout, kernel: 1)
-        conv2 = FoldedConv(store, prefix + ".conv2", in: cout, out: cout, kernel: 3, stride: cout == 320 ? 1 : 2,
-                           depthwise: true)
-        conv3 = FoldedConv(store, prefix + ".conv3", in: cout, out: cout, kernel: 1)
+    /// `stride`: 2, or 1 into the last stage (TinyViT keeps 64x64 there).
+    init(_ store: ParameterStore, _ prefix: String, in cin: Int, out cout: Int, stride: Int) {
+        conv1 = FoldedConv(store, CheckpointNames.conv(prefix, 1), in: cin, out: cout, kernel: 1)
+        conv2 = FoldedConv(store, CheckpointNames.conv(prefix, 2), in: cout, out: cout, kernel: 3, stride: stride, depthwise: true)
+        conv3 = FoldedConv(store, CheckpointNames.conv(prefix, 3), in: cout, out: cout, kernel: 1)
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
@@ -51,21 +51,21 @@ struct TinyViTBlock {
         self.channels = channels
         self.heads = heads
         self.window = window
-        let attentionNorm = Norm(store, prefix + ".attn.norm", channels)
-        let qkv = Dense(store, prefix + ".attn.qkv", in: channels, out: 3 * channels)
-        let projection = Dense(store, prefix + ".attn.proj", in: channels, out: channels)
+        let attentionNorm = Norm(store, CheckpointNames.TinyViTBlock.attentionNorm(prefix), channels)
+        let qkv = Dense(store, CheckpointNames.TinyViTBlock.qkv(prefix), in: channels, out: 3 * channels)
+        let projection = Dense(store, CheckpointNames.TinyViTBlock.projection(prefix), in: channels, out: channels)
         let (indices, offsetCount) = Self.biasIndices(window: window)
-        let table = store.tensor(prefix + ".attn.attention_biases", [heads, offsetCount])
+        let table = store.tensor(CheckpointNames.TinyViTBlock.attentionBiases(prefix), [heads, offsetCount])
         let n = window * window
         var bias = [Float](repeating: 0, count: heads * n * n)
         for h in 0..<heads { for i in 0..<(n * n) { bias[h * n * n + i] = table.data[h * offsetCount + indices[i]] } }
         attentionWeights = .init(normWeight: attentionNorm.weight, normBias: attentionNorm.bias, epsilon: attentionNorm.epsilon,
                                  qkv: qkv.weight, qkvBias: qkv.bias!, projection: projection.weight,
                                  projectionBias: projection.bias!, positionBias: Tensor(shape: [heads, n, n], data: bias))
-        localConv = FoldedConv(store, prefix + ".local_conv", in: channels, out: channels, kernel: 3, depthwise: true)
-        mlpNorm = Norm(store, prefix + ".mlp.norm", channels)
-        fc1 = Dense(store, prefix + ".mlp.fc1", in: channels, out: 4 * channels)
-        fc2 = Dense(store, prefix + ".mlp.fc2", in: 4 * channels, out: channels)
+        localConv = FoldedConv(store, CheckpointNames.TinyViTBlock.localConv(prefix), in: channels, out: channels, kernel: 3, depthwise: true)
+        mlpNorm = Norm(store, CheckpointNames.TinyViTBlock.mlpNorm(prefix), channels)
+        fc1 = Dense(store, CheckpointNames.TinyViTBlock.mlp(prefix, 1), in: channels, out: 4 * channels)
+        fc2 = Dense(store, CheckpointNames.TinyViTBlock.mlp(prefix, 2), in: 4 * channels, out: channels)
     }
 
     /// TinyViT's attention_bias_idxs: for each pair of window positions, the index of their (|dy|, |dx|) offset in

@@ -10,10 +10,11 @@ struct SAMAttention {
 
     init(_ store: ParameterStore, _ prefix: String, downsample: Int) {
         internalDim = 256 / downsample
-        q = Dense(store, prefix + ".q_proj", in: 256, out: internalDim, fewRows: true)
-        k = Dense(store, prefix + ".k_proj", in: 256, out: internalDim, fewRows: true)
-        v = Dense(store, prefix + ".v_proj", in: 256, out: internalDim, fewRows: true)
-        out = Dense(store, prefix + ".out_proj", in: internalDim, out: 256, fewRows: true)
+        let name = { CheckpointNames.Attention.projection(prefix, $0) }
+        q = Dense(store, name("q"), in: 256, out: internalDim, fewRows: true)
+        k = Dense(store, name("k"), in: 256, out: internalDim, fewRows: true)
+        v = Dense(store, name("v"), in: 256, out: internalDim, fewRows: true)
+        out = Dense(store, name("out"), in: internalDim, out: 256, fewRows: true)
         let (w, inner) = (out.weight.data, internalDim)
         outTransposed = (0..<(inner * 256)).map { w[($0 % 256) * inner + $0 / 256] }
     }
@@ -50,16 +51,17 @@ struct TwoWayBlock {
     let imageToToken: SAMAttention, norm4: Norm
     let skipFirstPositional: Bool
 
-    init(_ store: ParameterStore, _ prefix: String, first: Bool) {
-        selfAttention = SAMAttention(store, prefix + ".self_attn", downsample: 1)
-        norm1 = Norm(store, prefix + ".norm1", 256)
-        tokenToImage = SAMAttention(store, prefix + ".cross_attn_token_to_image", downsample: 2)
-        norm2 = Norm(store, prefix + ".norm2", 256)
-        mlp1 = Dense(store, prefix + ".mlp.lin1", in: 256, out: 2048, fewRows: true)
-        mlp2 = Dense(store, prefix + ".mlp.lin2", in: 2048, out: 256, fewRows: true)
-        norm3 = Norm(store, prefix + ".norm3", 256)
-        imageToToken = SAMAttention(store, prefix + ".cross_attn_image_to_token", downsample: 2)
-        norm4 = Norm(store, prefix + ".norm4", 256)
+    init(_ store: ParameterStore, _ prefix: String, first: Bool, mlpDim: Int) {
+        typealias Names = CheckpointNames.TwoWayBlock
+        selfAttention = SAMAttention(store, Names.selfAttention(prefix), downsample: 1)
+        norm1 = Norm(store, Names.norm(prefix, 1), 256)
+        tokenToImage = SAMAttention(store, Names.tokenToImage(prefix), downsample: 2)
+        norm2 = Norm(store, Names.norm(prefix, 2), 256)
+        mlp1 = Dense(store, Names.mlp(prefix, 1), in: 256, out: mlpDim, fewRows: true)
+        mlp2 = Dense(store, Names.mlp(prefix, 2), in: mlpDim, out: 256, fewRows: true)
+        norm3 = Norm(store, Names.norm(prefix, 3), 256)
+        imageToToken = SAMAttention(store, Names.imageToToken(prefix), downsample: 2)
+        norm4 = Norm(store, Names.norm(prefix, 4), 256)
         skipFirstPositional = first
     }
 
@@ -103,7 +105,7 @@ struct ReLUMLP {
 
     init(_ store: ParameterStore, _ prefix: String, sizes: [Int]) {
         layers = (0..<(sizes.count - 1)).map {
-            Dense(store, prefix + ".layers.\($0)", in: sizes[$0], out: sizes[$0 + 1], fewRows: true)
+            Dense(store, CheckpointNames.mlpLayer(prefix, $0), in: sizes[$0], out: sizes[$0 + 1], fewRows: true)
         }
     }
 
