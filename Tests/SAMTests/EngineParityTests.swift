@@ -3,7 +3,8 @@ import Testing
 @testable import SAM
 @testable import Tensor
 
-/// The Swift engine against PyTorch's LiteMedSAM on real slices: embedding within 1e-3 of its largest magnitude,
+/// The Swift engine against PyTorch's LiteMedSAM on real slices (box, points, and box with the previous slice's logits
+/// as dense mask prompt): embedding within 1e-3 of its largest magnitude,
 /// low-res logits within 2e-2, IoU predictions within 1e-3.
 @Suite(.serialized) struct EngineParityTests {
     @Test(arguments: GoldenCase.names)
@@ -23,14 +24,14 @@ import Testing
         #expect(worst <= 1e-3 * maxAbs, "\(name): embedding differs by \(worst) (max magnitude \(maxAbs))")
         #expect(abs(Double(embedding.maxAbs) - maxAbs) <= 1e-3 * maxAbs)
         for (index, prompt) in golden.meta.prompts.enumerated() {
-            let (logits, iou) = model.decode(embedding: embedding, prompt: golden.prompt(prompt))
+            let (logits, iou) = model.decode(embedding: embedding, prompt: try golden.prompt(prompt))
             let expected = try golden.floats("logits_\(index).f32.gz")
             let difference = zip(logits[0].data, expected).map { abs($0 - $1) }.max()!
             #expect(difference <= 2e-2, "\(name) \(prompt.kind): logits differ by \(difference)")
             #expect(abs(Double(iou[0]) - prompt.iou) <= 1e-3, "\(name) \(prompt.kind): IoU \(iou[0]) vs \(prompt.iou)")
             // The whole path: our preprocessing, engine and postprocessing against PyTorch's final mask.
             let prepared = PreparedSlice(try PreprocessingParityTests.slice(golden), frame: ModelSpec.liteMedSAM.frameSize)
-            let ours = model.decode(embedding: model.encode(prepared.input), prompt: golden.prompt(prompt)).logits[0]
+            let ours = model.decode(embedding: model.encode(prepared.input), prompt: try golden.prompt(prompt)).logits[0]
             let mask = prepared.upsample(ours).pixels.map { $0 > 0 }
             let expectedMask = try golden.bytes("mask_\(index).u8.gz").map { $0 > 0 }
             #expect(maskIoU(mask, expectedMask) >= 0.995, "\(name) \(prompt.kind): mask IoU \(maskIoU(mask, expectedMask))")
@@ -50,7 +51,7 @@ import Testing
         let golden = try GoldenCase(name)
         let embedding = model.encode(try golden.modelInput())
         // Repeated and reordered: groups and passes of several prompts with different token counts.
-        let single = golden.meta.prompts.map { golden.prompt($0) }
+        let single = try golden.meta.prompts.map { try golden.prompt($0) }
         let prompts = single + single.reversed() + single
         for multimask in [false, true] {
             let shared = model.decode(embedding: embedding, prompts: prompts, multimask: multimask, shareImage: true)
@@ -83,7 +84,7 @@ import Testing
             let alone = model.encode(input)
             #expect(alone.maxAbsDifference(embedding) <= 1e-5 * alone.maxAbs)
         }
-        let prompts = goldens[0].meta.prompts.map { goldens[0].prompt($0) }
+        let prompts = try goldens[0].meta.prompts.map { try goldens[0].prompt($0) }
         let together = model.decode(embedding: batched[0], prompts: prompts + prompts)
         for (index, prompt) in (prompts + prompts).enumerated() {
             let alone = model.decode(embedding: batched[0], prompt: prompt)
@@ -101,7 +102,7 @@ import Testing
         }
         let golden = try GoldenCase(GoldenCase.names[0])
         let embedding = model.encode(try golden.modelInput())
-        let prompts = golden.meta.prompts.map { golden.prompt($0) }
+        let prompts = try golden.meta.prompts.map { try golden.prompt($0) }
         let previous = model.decode(embedding: embedding, prompt: prompts[0]).logits[0]
         let withMask = ModelPrompt(box: prompts[0].box, mask: previous)
         let mixed = [prompts[0], withMask] + prompts + [withMask]

@@ -10,6 +10,8 @@ struct GoldenCase {
         let box: [Int]?
         let box256: [Int]?
         let points256: [[Double]]?
+        /// A dense mask prompt (the previous slice's low-res logits, [256, 256]) stored beside the fixture.
+        let mask_input: String?
         let iou: Double
         let mask_pixels: Int
     }
@@ -64,7 +66,10 @@ struct GoldenCase {
         return Tensor(shape: [256, 256, 3], data: data)
     }
 
-    func prompt(_ p: Prompt) -> ModelPrompt {
+    func prompt(_ p: Prompt) throws -> ModelPrompt {
+        if let file = p.mask_input {
+            return ModelPrompt(box: p.box256?.map(Float.init), mask: Tensor(shape: [256, 256], data: try floats(file)))
+        }
         if let box = p.box256 { return ModelPrompt(box: box.map(Float.init)) }
         return ModelPrompt(points: (p.points256 ?? []).map { (Float($0[0]), Float($0[1]), $0[2] == 1) })
     }

@@ -78,65 +78,79 @@ import Testing
 }
 
 extension ConvolutionParityTests {
+    /// 1x1 expand, GELU, 3x3 depthwise (stride, padding 1), GELU, 1x1 project, each from NaiveKernels (channels-last
+    /// rows for the 1x1 products, PyTorch's NCHW definition for the depthwise convolution).
+    static func naiveInvertedResidual(_ x: Tensor, expand e: Tensor, _ eb: Tensor, depthwise d: Tensor, _ db: Tensor,
+                                      project p: Tensor, _ pb: Tensor, stride: Int) -> Tensor {
+        let (h, w, hidden) = (x.shape[0], x.shape[1], e.shape[0])
+        let expanded = NaiveKernels.gelu(NaiveKernels.linear(x.reshaped([h * w, x.shape[2]]), weight: e, bias: eb).data)
+        let nchw = NaiveKernels.channelsFirst(Tensor(shape: [1, h, w, hidden], data: expanded))
+        let filtered = NaiveKernels.channelsLast(NaiveKernels.conv2d(nchw, weight: d, bias: db, stride: stride, padding: 1, groups: hidden))
+        let (oh, ow) = (filtered.shape[1], filtered.shape[2])
+        let activated = Tensor(shape: [oh * ow, hidden], data: NaiveKernels.gelu(filtered.data))
+        return NaiveKernels.linear(activated, weight: p, bias: pb).reshaped([oh, ow, p.shape[0]])
+    }
+
     @Test(arguments: [(9, 16, 8, 32), (20, 7, 16, 64), (1, 5, 8, 32), (41, 6, 8, 32)])
-    func fusedInvertedResidualMatchesTheComposition(h: Int, w: Int, c: Int, hidden: Int) {
+    func fusedInvertedResidualMatchesTheNaiveComposition(h: Int, w: Int, c: Int, hidden: Int) {
         var g = G(state: UInt64(h * 31 + w))
         let x = Self.random([h, w, c], &g)
         let e = Self.random([hidden, c], &g), eb = Self.random([hidden], &g)
-        let d = Self.random([3, 3, hidden], &g), db = Self.random([hidden], &g)
+        let d = Self.random([hidden, 1, 3, 3], &g), db = Self.random([hidden], &g)
         let p = Self.random([c, hidden], &g), pb = Self.random([c], &g)
-        var expanded = Linear.forward(x, weight: e, bias: eb)
-        Elementwise.gelu(&expanded.data)
-        var filtered = Convolution.depthwise(expanded.reshaped([1, h, w, hidden]), weight: d, bias: db, stride: 1, padding: 1)
-        Elementwise.gelu(&filtered.data)
-        var expected = Linear.forward(filtered.reshaped([h * w, hidden]), weight: p, bias: pb)
-        for i in expected.data.indices { expected.data[i] += x.data[i] }
-        Elementwise.gelu(&expected.data)
-        let fused = InvertedResidual.forward(x, expand: e, expandBias: eb, depthwise: d, depthwiseBias: db, project: p,
-                                             projectBias: pb)
-        #expect(fused.maxAbsDifference(expected.reshaped([h, w, c])) < 1e-4)
+        let projected = Self.naiveInvertedResidual(x, expand: e, eb, depthwise: d, db, project: p, pb, stride: 1)
+        let expected = NaiveKernels.gelu(zip(projected.data, x.data).map { $0 + $1 })
+        let fused = InvertedResidual.forward(x, expand: e, expandBias: eb, depthwise: Convolution.depthwiseWeight(d),
+                                             depthwiseBias: db, project: p, projectBias: pb)
+        #expect(fused.maxAbsDifference(Tensor(shape: [h, w, c], data: expected)) < 1e-4)
     }
-}
 
-extension ConvolutionParityTests {
     /// TinyViT's patch merging through the same fused kernel: stride 2 (odd and even sizes) and 1, no residual,
     /// more output channels than input.
     @Test(arguments: [(17, 10, 2), (40, 9, 2), (12, 12, 1)])
-    func fusedPatchMergingMatchesTheComposition(h: Int, w: Int, stride: Int) {
+    func fusedPatchMergingMatchesTheNaiveComposition(h: Int, w: Int, stride: Int) {
         var g = G(state: UInt64(h * 7 + w + stride))
         let (c, hidden) = (8, 24)
         let x = Self.random([h, w, c], &g)
         let e = Self.random([hidden, c], &g), eb = Self.random([hidden], &g)
-        let d = Self.random([3, 3, hidden], &g), db = Self.random([hidden], &g)
+        let d = Self.random([hidden, 1, 3, 3], &g), db = Self.random([hidden], &g)
         let p = Self.random([hidden, hidden], &g), pb = Self.random([hidden], &g)
-        var expanded = Linear.forward(x, weight: e, bias: eb)
-        Elementwise.gelu(&expanded.data)
-        var filtered = Convolution.depthwise(expanded.reshaped([1, h, w, hidden]), weight: d, bias: db, stride: stride,
-                                             padding: 1)
-        Elementwise.gelu(&filtered.data)
-        let (oh, ow) = (filtered.shape[1], filtered.shape[2])
-        let expected = Linear.forward(filtered.reshaped([oh * ow, hidden]), weight: p, bias: pb)
-        let fused = InvertedResidual.forward(x, expand: e, expandBias: eb, depthwise: d, depthwiseBias: db, project: p,
-                                             projectBias: pb, stride: stride, residual: false)
-        #expect(fused.shape == [oh, ow, hidden])
-        #expect(fused.maxAbsDifference(expected.reshaped([oh, ow, hidden])) < 1e-4)
+        let expected = Self.naiveInvertedResidual(x, expand: e, eb, depthwise: d, db, project: p, pb, stride: stride)
+        let fused = InvertedResidual.forward(x, expand: e, expandBias: eb, depthwise: Convolution.depthwiseWeight(d),
+                                             depthwiseBias: db, project: p, projectBias: pb, stride: stride, residual: false)
+        #expect(fused.shape == expected.shape)
+        #expect(fused.maxAbsDifference(expected) < 1e-4)
     }
-}
 
-extension ConvolutionParityTests {
     @Test(arguments: [1, 37, 300])
-    func fusedResidualMLPMatchesTheComposition(rows: Int) {
+    func fusedResidualMLPMatchesTheNaiveComposition(rows: Int) {
         var g = G(state: UInt64(rows))
         let (c, hidden) = (16, 64)
         let x = Self.random([rows, c], &g), nw = Self.random([c], &g), nb = Self.random([c], &g)
         let w1 = Self.random([hidden, c], &g), b1 = Self.random([hidden], &g)
         let w2 = Self.random([c, hidden], &g), b2 = Self.random([c], &g)
-        var h = Linear.forward(LayerNorm.forward(x, weight: nw, bias: nb, epsilon: 1e-5), weight: w1, bias: b1)
-        Elementwise.gelu(&h.data)
-        var expected = Linear.forward(h, weight: w2, bias: b2)
-        for i in expected.data.indices { expected.data[i] += x.data[i] }
+        let h = NaiveKernels.linear(NaiveKernels.layerNorm(x, weight: nw, bias: nb, epsilon: 1e-5), weight: w1, bias: b1)
+        let out = NaiveKernels.linear(Tensor(shape: [rows, hidden], data: NaiveKernels.gelu(h.data)), weight: w2, bias: b2)
+        let expected = Tensor(shape: [rows, c], data: zip(out.data, x.data).map { $0 + $1 })
         let fused = ResidualMLP.forward(x, normWeight: nw, normBias: nb, epsilon: 1e-5, fc1: w1, fc1Bias: b1, fc2: w2,
                                         fc2Bias: b2)
+        #expect(fused.maxAbsDifference(expected) < 1e-4)
+    }
+
+    /// The decoder's first upscaling: transposed 2x2 conv with LayerNorm and GELU applied to each output row in
+    /// the kernel's epilogue, against the definition followed by NaiveKernels' norm and GELU.
+    @Test func transposedConvolutionWithNormAndGELUEpilogue() {
+        var g = G(state: 17)
+        let x = Self.random([1, 16, 3, 5], &g), w = Self.random([16, 8, 2, 2], &g), b = Self.random([8], &g)
+        let nw = Self.random([8], &g), nb = Self.random([8], &g)
+        let upscaled = NaiveKernels.channelsLast(NaiveKernels.convTranspose2d(x, weight: w, bias: b, stride: 2))
+        let normed = NaiveKernels.layerNorm(upscaled.reshaped([6 * 10, 8]), weight: nw, bias: nb, epsilon: 1e-6)
+        let expected = Tensor(shape: [1, 6, 10, 8], data: NaiveKernels.gelu(normed.data))
+        let fused = Convolution.transposed2x2(NaiveKernels.channelsLast(x), weight: Convolution.transposed2x2Weight(w), bias: b) {
+            row, pixels in
+            LayerNorm.inPlace(row, rows: pixels, weight: nw, bias: nb, epsilon: 1e-6)
+            Elementwise.geluRange(row, 0..<(pixels * 8))
+        }
         #expect(fused.maxAbsDifference(expected) < 1e-4)
     }
 }

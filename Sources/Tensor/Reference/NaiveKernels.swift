@@ -92,7 +92,17 @@ extension NaiveKernels {
         return Tensor(shape: [n, cout, oh, ow], data: out.map(Float.init))
     }
 
-    /// NCHW <-> NHWC.
+    /// NHWC -> NCHW.
+    public static func channelsFirst(_ x: Tensor) -> Tensor {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        var out = [Float](repeating: 0, count: x.count)
+        for i in 0..<n { for ch in 0..<c { for y in 0..<h { for xx in 0..<w {
+            out[((i * c + ch) * h + y) * w + xx] = x.data[((i * h + y) * w + xx) * c + ch]
+        } } } }
+        return Tensor(shape: [n, c, h, w], data: out)
+    }
+
+    /// NCHW -> NHWC.
     public static func channelsLast(_ x: Tensor) -> Tensor {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         var out = [Float](repeating: 0, count: x.count)
