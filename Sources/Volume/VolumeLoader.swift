@@ -27,6 +27,13 @@ public enum VolumeLoader {
         return nil
     }
 
+    /// A folder holding single-file volumes (a folder of cases), not a DICOM series.
+    public static func isFolderOfVolumeFiles(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return false }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).contains { isVolumeFilePath($0) }
+    }
+
     public static func load(path: String, options: Options = Options()) throws -> Volume {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

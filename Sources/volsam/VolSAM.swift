@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Tensor
 
 /// The `volsam` command line.
 @main
@@ -13,7 +14,13 @@ struct VolSAM: ParsableCommand {
     )
 
     static func main() {
-        CPUFeatures.requireVectorISA()
+        let missing = CPUFeatures.missing()
+        guard missing.isEmpty else {
+            let message = "volsam: this CPU lacks \(missing.joined(separator: ", ")); VolSAM is built for x86-64 with AVX2 and FMA "
+                + "(Haswell, 2013, or newer)\n"
+            FileHandle.standardError.write(Data(message.utf8))
+            Foundation.exit(1)
+        }
         main(nil)
     }
 }

@@ -72,6 +72,19 @@ public final class CaseRunner {
         return report
     }
 
+    /// `run`, and the provenance record OUT.run.json beside the label map (arguments, weights and their SHA-256,
+    /// machine, timings, the files written); the record is listed among the files.
+    public func run(_ request: CaseRequest, recording arguments: [String], observer: CaseObserver = CaseObserver()) throws -> CaseReport {
+        var record = try RunRecord(arguments: arguments, engine: engine)
+        var report = try run(request, observer: observer)
+        let path = RunRecord.path(nextTo: request.outputs.labelMap)
+        report.written.append(path)
+        record["image"] = request.image
+        record["files"] = report.written
+        try record.write(to: path)
+        return report
+    }
+
     /// Every output can be written (its folder exists and is writable) before any work is done.
     static func checkOutputs(_ outputs: CaseOutputs) throws {
         for file in [outputs.labelMap, SegmentationOutput.labelNamesPath(for: outputs.labelMap), outputs.probabilities,

@@ -47,9 +47,7 @@ struct Batch: ParsableCommand {
     var keepLargest = false
 
     @OptionGroup var convention: ConventionOption
-
-    @Flag(name: .long, help: "No progress output.")
-    var quiet = false
+    @OptionGroup var report: ReportOptions
 
     @OptionGroup var engine: EngineOptions
     @OptionGroup var input: InputOptions
@@ -69,24 +67,29 @@ struct Batch: ParsableCommand {
         let plan = try BatchPlan(request)
         let batch = BatchRun(plan: plan, output: output, shard: shard, resume: resume, keepLargest: keepLargest,
                              engine: engine.settings(), loader: input.loader)
+        let quiet = report.quiet || report.json
         let bar = ProgressBar(total: batch.cases.count, unit: "cases", quiet: quiet)
-        let report = try batch.run(arguments: CommandLine.arguments, observer: BatchRun.Observer(note: note) { item, outcome, seconds in
+        let result = try batch.run(arguments: CommandLine.arguments, observer: BatchRun.Observer(note: note) { item, outcome, seconds in
             switch outcome {
             case let .success(metrics): if !quiet { note(Self.caseLine(item, metrics, seconds: seconds)) }
             case let .failure(error): FileHandle.standardError.write(Data("case \(item.id) failed: \(error)\n".utf8))
             }
             bar.advance()
         })
-        let tag = report.tag
-        print("\(batch.cases.count) case(s): \(report.segmented) segmented, \(report.resumed) resumed, \(report.failures.count) failed; "
-              + "\(report.scored.count) scored (\(plan.metricOptions.convention.rawValue) convention). "
-              + "Wrote \(output)/metrics\(tag).csv, summary\(tag).json, run\(tag).json")
-        if !report.scored.isEmpty {
-            print(MetricsReport.paperTable(MetricsSummary(cases: report.scored, names: plan.metricOptions.labelNames),
-                                           columns: plan.columns))
+        let tag = result.tag
+        if report.json {
+            FileHandle.standardOutput.write(try Data(contentsOf: URL(fileURLWithPath: "\(output)/summary\(tag).json")))
+        } else {
+            print("\(batch.cases.count) case(s): \(result.segmented) segmented, \(result.resumed) resumed, \(result.failures.count) "
+                  + "failed; \(result.scored.count) scored (\(plan.metricOptions.convention.rawValue) convention). "
+                  + "Wrote \(output)/metrics\(tag).csv, summary\(tag).json, run\(tag).json")
+            if !result.scored.isEmpty {
+                print(MetricsReport.paperTable(MetricsSummary(cases: result.scored, names: plan.metricOptions.labelNames),
+                                               columns: plan.columns))
+            }
         }
-        if !report.failures.isEmpty {
-            FileHandle.standardError.write(Data("\(report.failures.count) case(s) failed; see \(output)/failures\(tag).json\n".utf8))
+        if !result.failures.isEmpty {
+            FileHandle.standardError.write(Data("\(result.failures.count) case(s) failed; see \(output)/failures\(tag).json\n".utf8))
             throw ExitCode(1)
         }
     }

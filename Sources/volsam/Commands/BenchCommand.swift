@@ -1,13 +1,112 @@
 import ArgumentParser
 import Foundation
 import Metrics
-import Volume
+import Pipeline
 
 /// `volsam bench`: in-process timings of VolSAM's hot paths.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time VolSAM's hot paths (tools/bench has the reference comparisons).",
         subcommands: [EngineBench.self, SegmentBench.self, IOBench.self, MetricsBench.self], defaultSubcommand: EngineBench.self)
+
+    /// Pretty, key-sorted JSON on stdout.
+    static func printJSON(_ object: [String: Any]) throws { FileHandle.standardOutput.write(try MetricsReport.data(object)) }
+}
+
+/// `volsam bench engine` (the default of `volsam bench`): encoder and decoder speed against the machine's sgemm.
+struct EngineBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine", abstract: "Time the LiteMedSAM encoder and decoder, and this machine's sgemm for scale.")
+
+    @Option(name: .long, help: "Encoder runs timed (after one warm-up), each after an sgemm run; the best is reported.")
+    var slices: Int = 5
+    @Option(name: .long, help: "Decoder prompts timed.")
+    var prompts: Int = 20
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var output: JSONOption
+    @Flag(name: .long, help: "Also print the time of each encoder and decoder stage.")
+    var stages = false
+
+    func validate() throws {
+        guard slices >= 1, prompts >= 1 else { throw ValidationError("--slices and --prompts must be at least 1") }
+    }
+
+    func run() throws {
+        var benchmark = EngineBenchmark(weights: model.weights, threads: model.applyThreads())
+        (benchmark.rounds, benchmark.prompts) = (slices, prompts)
+        let (r, stageTimes) = try benchmark.run(stages: stages)
+        for stage in stageTimes {
+            print("  " + stage.name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%8.2f ms", stage.ms)
+                  + (stage.perPrompt ? " per prompt (one thread each)" : ""))
+        }
+        if output.json { return try Bench.printJSON(r) }
+        func f(_ key: String) -> Double { r[key] as? Double ?? .nan }
+        print(String(format: "threads %d: encoder %.1f ms/slice best, %.1f median (%.1f GFLOP, %.1f GFLOPS = %.0f%% of sgemm's best %.1f)",
+                     r["threads"] as? Int ?? 0, f("encoder_ms_per_slice"), f("encoder_ms_median"), f("encoder_gflop_per_slice"),
+                     f("encoder_gflops"), 100 * f("encoder_fraction_of_sgemm"), f("sgemm_gflops")))
+        print(String(format: "  batches of %d slices, one per thread: %.1f ms/slice best, %.1f median (%.1f GFLOPS = %.0f%% of sgemm)",
+                     r["threads"] as? Int ?? 0, f("encoder_batched_ms_per_slice"), f("encoder_batched_ms_median"),
+                     f("encoder_batched_gflops"), 100 * f("encoder_batched_fraction_of_sgemm")))
+        print(String(format: "  decoder %.2f ms/prompt (%d prompts on one slice), weights loaded in %.2f s",
+                     f("decoder_ms_per_prompt"), prompts, f("weights_load_s")))
+    }
+}
+
+/// `volsam bench segment`: `volsam segment` on a large synthetic CT, as a child process.
+struct SegmentBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "segment", abstract: "Time `volsam segment` on a 512x512xN CT with 8 organs, against the encoder alone.")
+
+    @Option(name: .long, help: "Slices of the synthetic scan.")
+    var slices: Int = 150
+    @Option(name: .long, help: "In-plane size of the synthetic scan.")
+    var size: Int = 512
+    @OptionGroup var model: ModelOptions
+    @Option(name: .long, help: "Folder for the synthetic scan and the result (default: a temporary folder, removed).")
+    var folder: String?
+    @OptionGroup var output: JSONOption
+
+    func validate() throws {
+        guard slices >= 2, size >= 64 else { throw ValidationError("--slices must be at least 2 and --size at least 64") }
+    }
+
+    func run() throws {
+        var benchmark = SegmentBenchmark(threads: model.applyThreads())
+        (benchmark.slices, benchmark.size, benchmark.weights, benchmark.folder) = (slices, size, model.weights, folder)
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let r = try benchmark.run(executable: executable) { if !output.json { note($0) } }
+        if output.json { return try Bench.printJSON(r) }
+        func f(_ key: String) -> Double { r[key] as? Double ?? .nan }
+        print(String(format: "%dx%dx%d CT, 8 organs, %d threads: %.1f s whole scan (%d slices encoded, %d prompts)", size, size,
+                     slices, r["threads"] as? Int ?? 0, f("whole_scan_seconds"), r["slices_encoded"] as? Int ?? 0,
+                     r["prompts_decoded"] as? Int ?? 0))
+        print(String(format: "encoder alone %.0f ms/slice -> ratio %.2f to (encoder x slices encoded); peak RSS %.0f MB",
+                     f("encoder_ms_per_slice"), f("ratio_to_encoder_only"), f("peak_rss_mb")))
+    }
+}
+
+/// `volsam bench io`: read + canonical layout + normalization of a volume, best and median of N runs.
+struct IOBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "io", abstract: "Time reading, reorienting and normalizing a volume.")
+
+    @Argument(help: "Volume to read (e.g. a 512x512x200 int16 .nii.gz).")
+    var path: String
+    @Option(name: .long, help: "Timed runs.")
+    var runs: Int = 5
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let r = try IOBenchmark.run(path: path, runs: runs)
+        if output.json {
+            var object: [String: Any] = ["best_s": r.best, "median_s": r.median, "runs": max(1, runs), "checksum": r.checksum]
+            for (name, seconds) in r.stages { object[name + "_s"] = seconds }
+            return try Bench.printJSON(object)
+        }
+        print(String(format: "read + reorient + normalize: best %.3f s, median %.3f s over %d runs", r.best, r.median, max(1, runs)))
+        for name in ["read", "modality", "layout", "normalize"] {
+            print(String(format: "  %-10@ median %.3f s", name, r.stages[name] ?? .nan))
+        }
+    }
 }
 
 /// `volsam bench metrics`: HD95 (with the other surface metrics) of one label of two masks, in-process.
@@ -19,77 +118,11 @@ struct MetricsBench: ParsableCommand {
     @Argument(help: "Reference mask.") var reference: String
     @Option(name: .long, help: "Label to score.") var label: Int = 1
     @Option(name: .long, help: "Timed runs.") var runs: Int = 3
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @OptionGroup var output: JSONOption
 
     func run() throws {
-        let pred = try VolumeLoader.load(path: prediction), gt = try VolumeLoader.load(path: reference)
-        guard pred.shape == gt.shape else { throw VolumeError(reference, "shape differs from \(prediction)") }
-        let spacing = [pred.spacing.x, pred.spacing.y, pred.spacing.z]
-        var times: [Double] = []
-        var result: LabelMetrics?
-        for _ in 0..<max(1, runs) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            result = try LabelMapEvaluator.evaluate(prediction: pred.voxels, reference: gt.voxels, shape: pred.shape,
-                                                    spacing: spacing, options: MetricOptions(labels: [label]))[0]
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        let median = times.sorted()[times.count / 2]
-        let hd95 = result?.hd95 ?? .nan
-        if json {
-            print(#"{"hd95": \#(hd95), "median_s": \#(median), "best_s": \#(times.min()!), "runs": \#(times.count)}"#)
-        } else {
-            print(String(format: "hd95 %.6f mm: median %.3f s, best %.3f s over %d runs", hd95, median, times.min()!, times.count))
-        }
-    }
-}
-
-/// `volsam bench io`: read + canonical layout + normalization of a volume, best and median of N runs.
-struct IOBench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "io", abstract: "Time reading, reorienting and normalizing a volume.")
-
-    @Argument(help: "Volume to read (e.g. a 512x512x200 int16 .nii.gz).")
-    var path: String
-
-    @Option(name: .long, help: "Timed runs.")
-    var runs: Int = 5
-
-    @Flag(name: .long, help: "Print JSON.")
-    var json = false
-
-    func run() throws {
-        var stages: [String: [Double]] = [:]
-        var totals: [Double] = []
-        var checksum = 0.0
-        func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let result = try body()
-            stages[name, default: []].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            return result
-        }
-        for _ in 0..<max(1, runs) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let volume = try timed("read") { try VolumeLoader.load(path: path) }
-            let modality = timed("modality") { Normalization.detectModality(volume).modality }
-            let layoutStart = DispatchTime.now().uptimeNanoseconds
-            var canonical = CanonicalVolume(consume volume)  // consumed: flips in place, no copy
-            stages["layout", default: []].append(Double(DispatchTime.now().uptimeNanoseconds - layoutStart) / 1e9)
-            timed("normalize") { Normalization.normalize(&canonical, window: .standard(for: modality)) }
-            let normalized = canonical.voxels
-            totals.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            checksum = Double(normalized[normalized.count / 2])
-        }
-        func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
-        if json {
-            let parts = stages.keys.sorted().map { "\"\($0)_s\": \(median(stages[$0]!))" }.joined(separator: ", ")
-            print(#"{"best_s": \#(totals.min()!), "median_s": \#(median(totals)), "runs": \#(totals.count), "#
-                  + parts + #", "checksum": \#(checksum)}"#)
-        } else {
-            print(String(format: "read + reorient + normalize: best %.3f s, median %.3f s over %d runs", totals.min()!,
-                         median(totals), totals.count))
-            for name in ["read", "modality", "layout", "normalize"] {
-                print(String(format: "  %-10@ median %.3f s", name, median(stages[name]!)))
-            }
-        }
+        let r = try MetricsBenchmark.run(prediction: prediction, reference: reference, label: label, runs: runs)
+        if output.json { return try Bench.printJSON(["hd95": r.hd95, "median_s": r.median, "best_s": r.best, "runs": r.runs]) }
+        print(String(format: "hd95 %.6f mm: median %.3f s, best %.3f s over %d runs", r.hd95, r.median, r.best, r.runs))
     }
 }

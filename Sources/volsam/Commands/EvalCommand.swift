@@ -32,13 +32,11 @@ struct Eval: ParsableCommand {
     @Option(name: .long, help: "NSD tolerance in mm (voxels in the transunet convention).")
     var nsdTol: Double = 1.0
 
-    @Flag(name: .long, help: "Print JSON.")
-    var json = false
-
     @Flag(name: .long, help: "Also score every axial slice in 2-D (pair: per-slice rows in the output; folders: metrics_per_slice.csv).")
     var perSlice = false
 
     @OptionGroup var folders: FolderOptions
+    @OptionGroup var report: ReportOptions
 
     func validate() throws {
         guard nsdTol > 0, nsdTol.isFinite else { throw ValidationError("--nsd-tol must be a positive number") }
@@ -48,26 +46,17 @@ struct Eval: ParsableCommand {
         var options = MetricOptions(convention: convention.convention, nsdTolerance: nsdTol)
         options.labels = labels.labels?.ids
         if let labelNames { options.labelNames = try LabelNames.read(labelNames) }
-        let predIsFolder = Self.isFolder(prediction), gtIsFolder = Self.isFolder(reference)
+        let predIsFolder = VolumeLoader.isFolderOfVolumeFiles(prediction), gtIsFolder = VolumeLoader.isFolderOfVolumeFiles(reference)
         if predIsFolder != gtIsFolder, VolumeLoader.isVolumeFilePath(prediction) || VolumeLoader.isVolumeFilePath(reference) {
-            throw ValidationError("give two files or two folders")
+            throw ValidationError("give two files or two folders of label maps")
         }
-        if predIsFolder && gtIsFolder && !(Self.isDICOMFolder(prediction) || Self.isDICOMFolder(reference)) {
+        if predIsFolder && gtIsFolder {
             try FolderEvalPrinter.run(prediction: prediction, reference: reference, options: options, folders: folders,
-                                      json: json, perSlice: perSlice)
+                                      report: report, perSlice: perSlice)
         } else {
-            try PairEvalPrinter.run(prediction: prediction, reference: reference, options: options, json: json, perSlice: perSlice)
+            try PairEvalPrinter.run(prediction: prediction, reference: reference, options: options, json: report.json,
+                                    perSlice: perSlice)
         }
-    }
-
-    static func isFolder(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-    }
-
-    static func isDICOMFolder(_ path: String) -> Bool {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        return !names.contains { VolumeLoader.isVolumeFilePath($0) }
     }
 }
 
@@ -83,8 +72,6 @@ struct FolderOptions: ParsableArguments {
     var gtSuffix: String = ""
     @Option(name: .shortAndLong, help: "Folder for metrics.csv and summary.json (default: the prediction folder).")
     var output: String?
-    @Flag(name: .long, help: "No progress bar.")
-    var quiet = false
 
     var matching: FolderEvaluation.Matching {
         var m = FolderEvaluation.Matching()

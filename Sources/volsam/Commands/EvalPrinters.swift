@@ -38,11 +38,11 @@ enum PairEvalPrinter {
 
 /// `volsam eval` on two folders: FolderEvaluation with a progress bar, then the table.
 enum FolderEvalPrinter {
-    static func run(prediction: String, reference: String, options: MetricOptions, folders: FolderOptions, json: Bool,
-                    perSlice: Bool) throws {
+    static func run(prediction: String, reference: String, options: MetricOptions, folders: FolderOptions,
+                    report output: ReportOptions, perSlice: Bool) throws {
         let evaluation = FolderEvaluation(predictions: prediction, references: reference, options: options,
                                           matching: folders.matching, perSlice: perSlice, output: folders.output ?? prediction)
-        let progress = ProgressBar(unit: "cases", quiet: folders.quiet || json)
+        let progress = ProgressBar(unit: "cases", quiet: output.quiet || output.json)
         let report = try evaluation.run(starting: progress.begin) { progress.advance() }
         for id in report.missing { FileHandle.standardError.write(Data("missing prediction for case \(id)\n".utf8)) }
         if !report.unmatched.isEmpty { note("\(report.unmatched.count) prediction(s) without a reference ignored") }
@@ -50,7 +50,7 @@ enum FolderEvalPrinter {
         for failure in report.failures {
             FileHandle.standardError.write(Data("case \(failure.caseID) failed: \(failure.error)\n".utf8))
         }
-        if json {
+        if output.json {
             FileHandle.standardOutput.write(report.summaryData)
         } else {
             print("\(report.scored.count) case(s) scored (\(options.convention.rawValue) convention); wrote "

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Imaging
 import Pipeline
 import Volume
 
@@ -12,10 +11,10 @@ struct Preview: ParsableCommand {
     @Argument(help: "A NIfTI file or DICOM folder.")
     var path: String
 
-    @Option(name: .shortAndLong, help: "PNG file to write.")
+    @Option(name: .shortAndLong, help: "PNG file to write (.png).")
     var output: String?
 
-    @Option(name: .long, help: "Axial slice in the processing (LPS) layout; default: the middle (or the label's middle).")
+    @Option(name: .long, parsing: .unconditional, help: "Axial slice in the processing (LPS) layout; default: the middle (or the label's middle).")
     var slice: Int?
 
     @Option(name: .long, help: "Label map on the same grid to overlay.")
@@ -27,37 +26,20 @@ struct Preview: ParsableCommand {
     @OptionGroup var input: InputOptions
     @OptionGroup var normalization: NormalizationOptions
 
-    func run() throws {
+    func validate() throws {
         guard output != nil || text else { throw ValidationError("give -o FILE.png, --text, or both") }
-        let volume = try input.load(path)
-        let (decision, window) = normalization.choice.decide(for: volume)
-        let canonical = volume.canonical()
-        let normalized = canonical.with(voxels: Normalization.normalize(canonical.voxels, window: window))
-        var labelVolume: CanonicalVolume?
-        if let labels { labelVolume = try ImageGrid(volume).loadAligned(labels, note: note).canonical() }
-        let k = try chooseSlice(canonical: canonical, labels: labelVolume)
-        let image = normalized.slice(k)
-        let overlay = labelVolume?.slice(k)
-        print("\(path): \(decision.modality.rawValue.uppercased()) (\(decision.reason)); \(window.summary); axial slice \(k) of \(canonical.sliceCount)")
-        if text { print(SliceRenderer.text(image, labels: overlay)) }
-        if let output {
-            try AtomicOutput.write(SliceRenderer.png(image, labels: overlay), to: output)
-            print("Wrote \(output) (\(image.width)x\(image.height))")
-        }
+        if let output, !output.lowercased().hasSuffix(".png") { throw ValidationError("-o writes PNG: name it .png, not '\(output)'") }
     }
 
-    private func chooseSlice(canonical: CanonicalVolume, labels: CanonicalVolume?) throws -> Int {
-        if let slice {
-            guard (0..<canonical.sliceCount).contains(slice) else {
-                throw ValidationError("--slice \(slice) is outside 0..<\(canonical.sliceCount)")
-            }
-            return slice
+    func run() throws {
+        let preview = try SlicePreview(volume: try input.load(path), labels: labels, slice: slice,
+                                       normalization: normalization.choice, note: note)
+        print("\(path): \(preview.modality.modality.rawValue.uppercased()) (\(preview.modality.reason)); \(preview.window.summary); "
+              + "axial slice \(preview.slice) of \(preview.sliceCount)")
+        if text { print(SliceRenderer.text(preview.image, labels: preview.overlay)) }
+        if let output {
+            try AtomicOutput.write(SliceRenderer.png(preview.image, labels: preview.overlay), to: output)
+            print("Wrote \(output) (\(preview.image.width)x\(preview.image.height))")
         }
-        if let labels {
-            let n = labels.width * labels.height
-            let occupied = (0..<labels.sliceCount).filter { k in labels.voxels[(k * n)..<((k + 1) * n)].contains { $0 > 0 } }
-            if let first = occupied.first, let last = occupied.last { return (first + last) / 2 }
-        }
-        return canonical.sliceCount / 2
     }
 }

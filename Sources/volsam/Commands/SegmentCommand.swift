@@ -55,9 +55,7 @@ struct Segment: ParsableCommand {
     func run() throws {
         let request = try prompts.request()
         let reference = gt ?? prompts.promptsFrom
-        let engine = engine.settings()
-        var record = try RunRecord(arguments: CommandLine.arguments, engine: engine)
-        let runner = CaseRunner(engine: engine, reading: ImageReading(loader: input.loader, normalization: normalization.choice))
+        let runner = CaseRunner(engine: engine.settings(), reading: ImageReading(loader: input.loader, normalization: normalization.choice))
         var bar: ProgressBar?
         let observer = CaseObserver(note: note, segmenting: { [report] planned, labels in
             bar = ProgressBar(total: planned, unit: "slices encoded for \(labels) label\(labels == 1 ? "" : "s")",
@@ -67,32 +65,19 @@ struct Segment: ParsableCommand {
                                   keepLargest: keepLargest)
         let result = try runner.run(CaseRequest(
             image: image, prompts: { try request.collect(volume: $0, grid: $1, note: note) }, reference: reference,
-            metrics: MetricOptions(convention: convention.convention), outputs: outputs), observer: observer)
-        let recordPath = RunRecord.path(nextTo: output)
-        record["image"] = image
-        record["files"] = result.written + [recordPath]
-        try record.write(to: recordPath)
+            metrics: MetricOptions(convention: convention.convention), outputs: outputs), recording: CommandLine.arguments,
+            observer: observer)
         if report.json {
             FileHandle.standardOutput.write(try MetricsReport.data(result.object()))
         } else {
-            SegmentPrinter.print(result, recordPath: recordPath, keepLargest: keepLargest, reference: reference,
-                                 convention: convention.convention)
+            SegmentPrinter.print(result, keepLargest: keepLargest, reference: reference, convention: convention.convention)
         }
     }
 }
 
-/// `--json` and `--quiet`.
-struct ReportOptions: ParsableArguments {
-    @Flag(name: .long, help: "Print a JSON summary instead of text.")
-    var json = false
-
-    @Flag(name: .long, help: "No progress output.")
-    var quiet = false
-}
-
 /// The text `volsam segment` prints.
 enum SegmentPrinter {
-    static func print(_ report: CaseReport, recordPath: String, keepLargest: Bool, reference: String?,
+    static func print(_ report: CaseReport, keepLargest: Bool, reference: String?,
                       convention: MetricConvention) {
         let r = report.result
         Swift.print("\(report.image): \(report.modality)")
@@ -100,7 +85,7 @@ enum SegmentPrinter {
                            report.labels.count, report.labels.count == 1 ? "" : "s", r.distinctSlices, r.encodedSlices,
                            r.decodedPrompts, r.totalSeconds, r.encodeSeconds, r.decodeSeconds))
         if keepLargest { Swift.print("--keep-largest removed \(report.removedByKeepLargest) voxels") }
-        for file in report.written + [recordPath] { Swift.print("Wrote \(file)") }
+        for file in report.written { Swift.print("Wrote \(file)") }
         if let metrics = report.metrics, let reference {
             Swift.print("\nAgainst \(reference) (\(convention.rawValue) convention):")
             Swift.print(MetricsReport.caseTable(metrics))

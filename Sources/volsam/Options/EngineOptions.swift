@@ -8,7 +8,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "A weights file (.pth or .safetensors) instead of the cached checkpoint.")
     var weights: String?
 
-    @Option(name: .long, help: ArgumentHelp("Threads for every parallel loop (default: all cores).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Threads for every parallel loop (default: all cores).", valueName: "n"))
     var threads: Int?
 
     func validate() throws {
@@ -27,7 +27,7 @@ struct ModelOptions: ParsableArguments {
 struct EngineOptions: ParsableArguments {
     @OptionGroup var model: ModelOptions
 
-    @Option(name: .long, help: ArgumentHelp("Memory (MB) for slice embeddings kept between the upward and downward sweeps.",
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Memory (MB) for slice embeddings kept between the upward and downward sweeps.",
                                             valueName: "mb"))
     var cacheMb: Int = 384
 

@@ -8,7 +8,7 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, help: "DICOM SeriesInstanceUID to read when a folder holds several series.")
     var series: String?
 
-    @Option(name: .long, help: ArgumentHelp("Volume of a 4-D NIfTI file to read (0-based).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Volume of a 4-D NIfTI file to read (0-based).", valueName: "n"))
     var volume: Int = 0
 
     func validate() throws {

@@ -22,7 +22,7 @@ struct StrategyOptions: ParsableArguments {
             transform: { try PromptStrategy(parsing: $0) })
     var strategy: PromptStrategy = .box
 
-    @Option(name: .long, help: "Seed of the random strategies (box-jitter, points).")
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the random strategies (box-jitter, points).")
     var seed: UInt64 = 0
 }
 
