@@ -162,9 +162,12 @@ const Series &chooseSeries(const Scan &scan, const std::string &uid) {
     }
     if (scan.series.size() > 1) {
         std::string list;
-        for (const Series &s : scan.series) list += " " + s.uid + " (" + std::to_string(s.files.size()) + " files)";
+        for (const Series &s : scan.series)
+            list += (list.empty() ? " " : "; ") +
+                    (s.uid == kMissingUID ? std::string("none (files without a SeriesInstanceUID)") : s.uid) + ", " +
+                    std::to_string(s.files.size()) + " files" + (s.description.empty() ? "" : ", " + s.description);
         throw BridgeError("folder holds " + std::to_string(scan.series.size()) +
-                          " series; choose one with --series UID:" + list);
+                          " series; choose one with --series UID (`volsam info FOLDER` lists them):" + list);
     }
     return scan.series.front();
 }

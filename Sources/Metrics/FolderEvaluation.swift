@@ -71,6 +71,10 @@ public struct FolderEvaluation: Sendable {
         guard !ids.isEmpty else {
             throw VolumeError(predictions, "no case matches a reference in \(references) (check --pred-suffix/--gt-suffix)")
         }
+        let inputs = ids.flatMap { [InputProtection.Input(self.predictions + "/" + predictionFiles[$0]!, "a prediction"),
+                                    InputProtection.Input(self.references + "/" + referenceFiles[$0]!, "a reference")] }
+        try AtomicOutput.createFolder(output)
+        try InputProtection(inputs: inputs).check(outputs: ["metrics.csv", "summary.json", "metrics_per_slice.csv"].map { output + "/" + $0 })
         starting(ids.count)
         let outcomes = Mutex([String: Result<CaseOutcome, VolumeError>]())
         let (options, predictions, references, perSlice) = (options, predictions, references, perSlice)
@@ -108,14 +112,13 @@ public struct FolderEvaluation: Sendable {
         }
         let missing = referenceFiles.keys.filter { predictionFiles[$0] == nil }.sorted()
         let summary = MetricsSummary(cases: scored, names: options.labelNames)
-        try AtomicOutput.createFolder(output)
         var written = [output + "/metrics.csv"]
         try AtomicOutput.write(Data(MetricsReport.csv(scored).utf8), to: output + "/metrics.csv")
         if perSlice {
             try AtomicOutput.write(Data(MetricsReport.perSliceCSV(sliceRows).utf8), to: output + "/metrics_per_slice.csv")
             written.append(output + "/metrics_per_slice.csv")
         }
-        var summaryJSON = MetricsReport.summary(scored, summary, convention: options.convention, nsdTolerance: options.nsdTolerance)
+        var summaryJSON = MetricsReport.summary(scored, summary, options: options)
         summaryJSON["missing_predictions"] = missing
         summaryJSON["failed_cases"] = failures.map(\.error.description)
         let summaryData = try MetricsReport.data(summaryJSON)

@@ -10,15 +10,23 @@ public struct MetricOptions: Sendable {
     public var nsdTolerance: Double = 1.0
     /// Labels to score; nil: every non-zero label present in either map.
     public var labels: [Int]?
+    /// How a label absent from both maps counts; nil: the convention's rule (`defaultBothEmpty`).
+    public var bothEmpty: BothEmptyRule?
     public var labelNames: [Int: String] = [:]
 
     public init(convention: MetricConvention = .medpy, nsdTolerance: Double = 1.0, labels: [Int]? = nil,
-                labelNames: [Int: String] = [:]) {
+                labelNames: [Int: String] = [:], bothEmpty: BothEmptyRule? = nil) {
         self.convention = convention
+        self.bothEmpty = bothEmpty
         self.nsdTolerance = nsdTolerance
         self.labels = labels
         self.labelNames = labelNames
     }
+}
+
+extension MetricOptions {
+    /// The rule in force for labels absent from both maps.
+    public var bothEmptyRule: BothEmptyRule { bothEmpty ?? convention.defaultBothEmpty }
 }
 
 /// Per-label counts and extents of two label maps, from one parallel pass over the voxels.
@@ -162,7 +170,7 @@ public enum LabelMapEvaluator {
                         prediction: CroppedMask(labels: prediction, gridShape: shape, label: Float(label), box: box),
                         reference: CroppedMask(labels: reference, gridShape: shape, label: Float(label), box: box),
                         spacing: effectiveSpacing)
-                }, convention: options.convention, nsdTolerance: options.nsdTolerance)
+                }, convention: options.convention, nsdTolerance: options.nsdTolerance, bothEmpty: options.bothEmptyRule)
             metrics.name = options.labelNames[label]
             return metrics
         }
@@ -187,7 +195,7 @@ public enum LabelMapEvaluator {
                             prediction: CroppedMask(labels: prediction, gridShape: shape, label: Float(label), box: box),
                             reference: CroppedMask(labels: reference, gridShape: shape, label: Float(label), box: box),
                             spacing: effectiveSpacing, planar: true)
-                    }, convention: options.convention, nsdTolerance: options.nsdTolerance)
+                    }, convention: options.convention, nsdTolerance: options.nsdTolerance, bothEmpty: options.bothEmptyRule)
                 metrics.name = options.labelNames[label]
                 rows.append((k, metrics))
             }

@@ -38,7 +38,7 @@ public struct LabelMetrics: Sendable, Equatable {
 public enum LabelMetricsCalculator {
     public static func compute(label: Int, predVoxels: Int, gtVoxels: Int, intersection: Int,
                                distances: () -> SurfaceDistances?, convention: MetricConvention,
-                               nsdTolerance: Double) -> LabelMetrics {
+                               nsdTolerance: Double, bothEmpty: BothEmptyRule? = nil) -> LabelMetrics {
         var m = LabelMetrics(label: label, predVoxels: predVoxels, gtVoxels: gtVoxels)
         let predEmpty = predVoxels == 0, gtEmpty = gtVoxels == 0
         if !predEmpty && !gtEmpty, let d = distances() {
@@ -54,24 +54,25 @@ public enum LabelMetricsCalculator {
                 : percentile(pooled, 95)
             return m
         }
-        let what = predEmpty && gtEmpty ? "both masks empty" : predEmpty ? "prediction empty" : "reference empty"
+        if predEmpty && gtEmpty { return bothEmptyMetrics(m, rule: bothEmpty ?? convention.defaultBothEmpty, convention: convention) }
+        let what = predEmpty ? "prediction empty" : "reference empty"
         switch convention {
         case .medpy:
-            m.dice = predEmpty && gtEmpty ? 1 : 0
-            m.iou = m.dice
+            m.dice = 0
+            m.iou = 0
             m.notes.append("\(what): surface metrics undefined")
         case .monai:
             if gtEmpty {
-                m.notes.append("\(what): Dice NaN (MONAI ignore_empty), surface distances " + (predEmpty ? "NaN" : "inf"))
+                m.notes.append("\(what): Dice NaN (MONAI ignore_empty), surface distances inf")
             } else {
                 m.dice = 0
                 m.iou = 0
                 m.notes.append("\(what): surface distances inf")
             }
         case .brats:
-            m.dice = predEmpty && gtEmpty ? 1 : 0
-            m.iou = m.dice
-            m.hd95 = predEmpty && gtEmpty ? 0 : MetricConvention.bratsMissingHD95
+            m.dice = 0
+            m.iou = 0
+            m.hd95 = MetricConvention.bratsMissingHD95
             m.hd = m.hd95
             m.notes.append("\(what): BraTS rule")
         case .transunet:
@@ -80,6 +81,26 @@ public enum LabelMetricsCalculator {
             m.hd95 = 0
             m.notes.append("\(what): TransUNet rule (Dice \(Int(m.dice!)), HD95 0)")
         }
+        return m
+    }
+
+    /// A label absent from both maps, counted by `rule`; the distance values a convention sets for it (BraTS: HD95
+    /// and HD 0 when perfect; TransUNet: HD95 0) come with it.
+    static func bothEmptyMetrics(_ metrics: LabelMetrics, rule: BothEmptyRule, convention: MetricConvention) -> LabelMetrics {
+        var m = metrics
+        switch rule {
+        case .skip:
+            m.notes.append("absent from both maps: left out of the means")
+            return m
+        case .perfect: (m.dice, m.iou) = (1, 1)
+        case .zero: (m.dice, m.iou) = (0, 0)
+        }
+        if convention == .brats {
+            m.hd95 = rule == .perfect ? 0 : MetricConvention.bratsMissingHD95
+            m.hd = m.hd95
+        }
+        if convention == .transunet { m.hd95 = 0 }
+        m.notes.append("absent from both maps: counted as \(rule == .perfect ? "perfect" : "0") (--both-empty \(rule.rawValue))")
         return m
     }
 }

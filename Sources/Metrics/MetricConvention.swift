@@ -16,6 +16,27 @@ public enum MetricConvention: String, Sendable, CaseIterable {
     /// Dice 1, HD95 0; prediction empty -> Dice 0, HD95 0; otherwise medpy's dc and hd95.
     case transunet
 
+    /// How this convention counts a label absent from both maps unless told otherwise: medpy and MONAI leave it out
+    /// of the means (nnU-Net's rule; medpy itself would say Dice 1), BraTS counts it as perfect (the challenge's
+    /// rule), the TransUNet scripts as 0.
+    public var defaultBothEmpty: BothEmptyRule {
+        switch self {
+        case .medpy, .monai: .skip
+        case .brats: .perfect
+        case .transunet: .zero
+        }
+    }
+
     /// The BraTS penalty for a missing or spurious structure.
     public static let bratsMissingHD95 = 373.1287458240504
+}
+
+/// How a label absent from both the prediction and the reference is counted.
+public enum BothEmptyRule: String, Sendable, CaseIterable {
+    /// Reported as absent, its Dice and IoU undefined, left out of the means (nnU-Net).
+    case skip
+    /// Dice and IoU 1 (medpy's dc; BraTS also sets HD95 and HD to 0).
+    case perfect
+    /// Dice and IoU 0 (the TransUNet scripts, with HD95 0).
+    case zero
 }

@@ -52,8 +52,7 @@ public enum MetricsReport {
     }
 
     /// summary.json in nnU-Net's shape (metric_per_case, mean, foreground_mean) plus VolSAM's statistics.
-    public static func summary(_ cases: [CaseMetrics], _ summary: MetricsSummary, convention: MetricConvention,
-                               nsdTolerance: Double) -> [String: Any] {
+    public static func summary(_ cases: [CaseMetrics], _ summary: MetricsSummary, options: MetricOptions) -> [String: Any] {
         let nnUNetNames = ["dice": "Dice", "iou": "IoU", "hd95": "HD95", "hd": "HD", "assd": "ASSD", "asd": "ASD", "nsd": "NSD"]
         let perCase: [[String: Any]] = cases.map { c in
             var metrics: [String: Any] = [:]
@@ -83,12 +82,14 @@ public enum MetricsReport {
             (nnUNetNames[$0]!, json(summary.foregroundMean($0)))
         })
         return ["metric_per_case": perCase, "mean": mean, "foreground_mean": foreground, "statistics": statistics,
-                "convention": convention.rawValue, "nsd_tolerance": nsdTolerance, "cases": cases.count]
+                "convention": options.convention.rawValue, "nsd_tolerance": options.nsdTolerance, "cases": cases.count,
+                "both_empty": options.bothEmptyRule.rawValue]
     }
 
     /// The papers' table: labels as columns, mean Dice (%) and mean HD95 rows, and their mean over labels.
     /// `columns` orders the labels (e.g. the Synapse papers' alphabetical organs); labels not listed follow.
-    public static func paperTable(_ summary: MetricsSummary, hd95Unit: String = "mm", columns: [Int] = []) -> String {
+    public static func paperTable(_ summary: MetricsSummary, options: MetricOptions, columns: [Int] = []) -> String {
+        let hd95Unit = options.convention == .transunet ? "vox" : "mm"
         let labels = columns.filter(summary.labels.contains) + summary.labels.filter { !columns.contains($0) }
         let headers = labels.map { summary.name($0) } + ["mean"]
         let width = max(9, (headers.map(\.count).max() ?? 0) + 2)
@@ -107,6 +108,14 @@ public enum MetricsReport {
         lines.append(row("HD95 (\(hd95Unit))", "hd95", scale: 1))
         let skipped = labels.map { summary.statistics[$0]?["hd95"]?.skipped ?? 0 }.reduce(0, +)
         if skipped > 0 { lines.append("(\(skipped) undefined HD95 value(s) skipped: an empty mask; see metrics.csv)") }
+        let absent = labels.map { summary.statistics[$0]?["dice"]?.skipped ?? 0 }.reduce(0, +)
+        switch options.bothEmptyRule {
+        case .skip where absent > 0:
+            lines.append("(\(absent) label(s) absent from both maps of a case left out of the means; --both-empty perfect counts them as 1)")
+        case .perfect: lines.append("(labels absent from both maps of a case count as Dice 1: --both-empty perfect)")
+        case .zero: lines.append("(labels absent from both maps of a case count as Dice 0: --both-empty zero)")
+        default: break
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -3,6 +3,9 @@ import Foundation
 
 /// One DICOM series found in a folder.
 public struct DICOMSeriesInfo: Sendable, Equatable {
+    /// The UID that stands for files without a SeriesInstanceUID (choose them with `--series none`).
+    public static let missingUID = "none"
+
     public var uid: String
     public var description: String
     public var modality: String

@@ -48,18 +48,12 @@ public struct VolumeDescription {
         ]
         if let uid = volume.source.seriesUID { out["series_uid"] = uid }
         if !series.isEmpty {
-            out["series"] = series.map {
-                ["uid": $0.uid, "description": $0.description, "modality": $0.modality, "number": $0.seriesNumber,
-                 "files": $0.fileCount, "rows": $0.rows, "columns": $0.columns] as [String: Any]
-            }
+            out["series"] = series.map(Self.object)
         }
         return out
     }
 
-    public func json() throws -> String {
-        let data = try JSONSerialization.data(withJSONObject: dictionary(), options: [.prettyPrinted, .sortedKeys])
-        return String(decoding: data, as: UTF8.self)
-    }
+    public func json() throws -> String { try Self.jsonText(dictionary()) }
 
     /// The text form, one field per line.
     public func text() -> String {
@@ -74,7 +68,7 @@ public struct VolumeDescription {
                              volume.source.scaleIntercept) : ""),
             "Shape:        \(volume.shape.map(String.init).joined(separator: " x "))"
                 + (volume.source.volumeCount > 1
-                    ? "  (volume \(volume.source.volumeIndex) of \(volume.source.volumeCount); choose with --volume N)" : ""),
+                    ? "  (volume \(volume.source.volumeIndex) of \(volume.source.volumeCount)" + (volume.source.volumeIndex == 0 ? "; choose with --volume N)" : ")") : ""),
             String(format: "Spacing:      %.6g x %.6g x %.6g mm", s.x, s.y, s.z),
             "Orientation:  \(volume.orientation.codes)  (affine from \(affineSource))",
             "Processing:   LPS layout \(reorientation.canonicalShape.map(String.init).joined(separator: " x "))"
@@ -93,8 +87,7 @@ public struct VolumeDescription {
         if !series.isEmpty {
             lines.append("DICOM series: \(series.count)")
             for item in series {
-                let mark = item.uid == volume.source.seriesUID ? "*" : " "
-                lines.append("  \(mark) \(item.uid)  #\(item.seriesNumber) \(item.modality) \(item.columns)x\(item.rows)x\(item.fileCount) \(item.description)")
+                lines.append(Self.line(item, chosen: item.uid == volume.source.seriesUID))
             }
         }
         return lines.joined(separator: "\n")
@@ -104,5 +97,45 @@ public struct VolumeDescription {
         var sum = 0.0
         for v in volume.voxels { sum += Double(v) }
         return volume.voxels.isEmpty ? 0 : sum / Double(volume.voxels.count)
+    }
+
+    /// One series as JSON (`uid` "none" stands for files without a SeriesInstanceUID).
+    static func object(_ item: DICOMSeriesInfo) -> [String: Any] {
+        ["uid": item.uid, "description": item.description, "modality": item.modality, "number": item.seriesNumber,
+         "files": item.fileCount, "rows": item.rows, "columns": item.columns, "has_uid": item.uid != DICOMSeriesInfo.missingUID]
+    }
+
+    /// One series as a text line (`*` marks the one read).
+    static func line(_ item: DICOMSeriesInfo, chosen: Bool) -> String {
+        let uid = item.uid == DICOMSeriesInfo.missingUID ? "none (files without a SeriesInstanceUID)" : item.uid
+        return "  \(chosen ? "*" : " ") \(uid)  #\(item.seriesNumber) \(item.modality) \(item.columns)x\(item.rows)x\(item.fileCount) \(item.description)"
+    }
+
+    /// A folder holding several series, none chosen: the list, and how to choose (text and JSON).
+    public static func seriesListing(path: String, series: [DICOMSeriesInfo]) -> (text: String, object: [String: Any]) {
+        let advice = "choose one with --series UID (--series none for files without a SeriesInstanceUID) to describe it"
+        let text = (["\(path): a DICOM folder with \(series.count) series; \(advice)"] + series.map { line($0, chosen: false) })
+        return (text.joined(separator: "\n"), ["path": path, "format": "DICOM", "series": series.map(object), "note": advice])
+    }
+
+    /// What `volsam info PATH` prints (text, and the `--json` text): the volume read with `options`, or, for a DICOM
+    /// folder of several series and no series chosen, the list of series and how to choose one.
+    public static func describe(path: String, options: VolumeLoader.Options, note: (String) -> Void) throws -> (text: String, json: String) {
+        if options.seriesUID == nil, VolumeLoader.isDICOMFolder(path) {
+            let series = try DICOMSeriesReader.listSeries(path: path)
+            if series.count > 1 {
+                let listing = seriesListing(path: path, series: series)
+                return (listing.text, try jsonText(listing.object))
+            }
+        }
+        let volume = try VolumeLoader.load(path: path, options: options)
+        VolumeLoader.notes(for: volume).forEach(note)
+        let description = VolumeDescription(volume: volume,
+                                            series: volume.source.format == "DICOM" ? try DICOMSeriesReader.listSeries(path: path) : [])
+        return (description.text(), try description.json())
+    }
+
+    static func jsonText(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self)
     }
 }

@@ -27,6 +27,22 @@ public enum VolumeLoader {
         return nil
     }
 
+    /// The folder of DICOM files a path reads (the folder itself, or the folder of a DICOM file); nil for a
+    /// single-file volume.
+    public static func dicomFolder(of path: String) -> String? {
+        if isVolumeFilePath(path) { return nil }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
+        return isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
+    }
+
+    /// A folder that is not a folder of single-file volumes (so read as a DICOM series).
+    public static func isDICOMFolder(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+            && !isFolderOfVolumeFiles(path)
+    }
+
     /// A folder holding single-file volumes (a folder of cases), not a DICOM series.
     public static func isFolderOfVolumeFiles(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false

@@ -7,8 +7,11 @@ import Volume
     let cli = CLITests()
 
     /// A 64 x 64 x `slices` CT (soft tissue 40 HU, air outside a disc) with a bright 200 HU disc labelled 6 on
-    /// slices 1... (LiteMedSAM under-segments such small flat synthetic discs: Dice about 0.78).
-    static func writeCase(folder: String, image: String, label: String, slices: Int = 4, shift: Int = 0) throws {
+    /// slices 1... (LiteMedSAM under-segments such small flat synthetic discs: Dice about 0.78). `secondDisc`: 6
+    /// slices, the first disc on slices 1...3 only and a second one, also labelled 6, alone on slice 5.
+    static func writeCase(folder: String, image: String, label: String, slices: Int = 4, shift: Int = 0,
+                          secondDisc: Bool = false) throws {
+        let slices = secondDisc ? 6 : slices
         let affine = Affine(rows: [[-1.5, 0, 0, 40], [0, 1.5, 0, -60], [0, 0, 4, 10], [0, 0, 0, 1]])  // LAS
         var hu = [Float](repeating: -1000, count: 64 * 64 * slices), labels = [Float](repeating: 0, count: hu.count)
         for k in 0..<slices {
@@ -16,7 +19,14 @@ import Volume
                 for i in 0..<64 {
                     let p = i + 64 * (j + 64 * k)
                     if (i - 32) * (i - 32) + (j - 32) * (j - 32) < 900 { hu[p] = 40 }
-                    if (i - 28 - shift) * (i - 28 - shift) + (j - 32) * (j - 32) < 100 && k >= 1 { hu[p] = 200; labels[p] = 6 }
+                    if (i - 28 - shift) * (i - 28 - shift) + (j - 32) * (j - 32) < 100 && k >= 1 && !(secondDisc && k > 3) {
+                        hu[p] = 200
+                        labels[p] = 6
+                    }
+                    if secondDisc && k == 5 && (i - 44) * (i - 44) + (j - 40) * (j - 40) < 49 {
+                        hu[p] = 200
+                        labels[p] = 6
+                    }
                 }
             }
         }

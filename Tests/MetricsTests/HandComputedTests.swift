@@ -59,7 +59,7 @@ import Testing
             let spurious = try evaluate(some, empty, shape, [1, 1, 1], convention, labels: [1])[0]
             switch convention {
             case .medpy:
-                #expect(both.dice == 1 && both.hd95 == nil && !both.notes.isEmpty)
+                #expect(both.dice == nil && both.hd95 == nil && both.notes == ["absent from both maps: left out of the means"])
                 #expect(missed.dice == 0 && missed.hd95 == nil && spurious.dice == 0 && spurious.assd == nil)
             case .monai:
                 #expect(both.dice == nil && both.hd95 == nil)
@@ -72,6 +72,27 @@ import Testing
                 #expect(both.dice == 0 && both.hd95 == 0)
                 #expect(missed.dice == 0 && missed.hd95 == 0)
                 #expect(spurious.dice == 1 && spurious.hd95 == 0)
+            }
+        }
+    }
+
+    /// A label absent from both maps: left out of the means by default (nnU-Net), medpy's Dice 1 or the TransUNet
+    /// scripts' 0 when asked, whatever the convention; the summary and the table say which rule was used.
+    @Test func bothEmptyLabelsFollowTheChosenRule() throws {
+        let shape = [8, 8, 8]
+        let some = Self.box(shape, [2, 2, 2], [4, 4, 4])
+        for convention in MetricConvention.allCases {
+            for rule in BothEmptyRule.allCases {
+                let options = MetricOptions(convention: convention, labels: [1, 5], bothEmpty: rule)
+                let m = try LabelMapEvaluator.evaluate(prediction: some, reference: some, shape: shape, spacing: [1, 1, 1],
+                                                       options: options)
+                #expect(m[0].dice == 1)
+                #expect(m[1].dice == [BothEmptyRule.skip: nil, .perfect: 1, .zero: 0][rule]!, "\(convention) \(rule)")
+                let cases = [CaseMetrics(caseID: "a", predictionFile: "p", referenceFile: "r", labels: m)]
+                let summary = MetricsSummary(cases: cases)
+                #expect(summary.foregroundMean("dice") == (rule == .skip ? 1 : rule == .perfect ? 1 : 0.5))
+                #expect(MetricsReport.summary(cases, summary, options: options)["both_empty"] as? String == rule.rawValue)
+                #expect(MetricsReport.paperTable(summary, options: options).contains(rule == .skip ? "left out of the means" : "--both-empty \(rule.rawValue)"))
             }
         }
     }

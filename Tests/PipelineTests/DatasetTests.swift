@@ -45,7 +45,8 @@ import Testing
             .write(to: URL(fileURLWithPath: root + "/v1.json"))
         try Data(#"{"labels": {"background": 0, "spleen": 1}, "channel_names": {"0": "T2"}}"#.utf8)
             .write(to: URL(fileURLWithPath: root + "/v2.json"))
-        let v1 = try DatasetLabels.msd(root + "/v1.json"), v2 = try DatasetLabels.msd(root + "/v2.json")
+        let v1 = try #require(try DatasetLabels.msd(root + "/v1.json")), v2 = try #require(try DatasetLabels.msd(root + "/v2.json"))
+        #expect(try DatasetLabels.msd(root + "/none.json") == nil)
         #expect(v1.labels == [1: "liver", 2: "cancer"] && v1.modality == "CT")
         #expect(v2.labels == [1: "spleen"] && v2.modality == "T2")
     }

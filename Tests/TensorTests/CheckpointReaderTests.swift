@@ -73,6 +73,23 @@ import Testing
         #expect(throws: CheckpointError.self) { try CheckpointReader.read(path: bad) }
         #expect(throws: CheckpointError.self) { try CheckpointReader.read(path: folder + "/missing.pth") }
     }
+
+    /// One bit flipped inside a tensor's stored bytes: the zip still opens, only the entry's CRC-32 tells.
+    @Test func aFlippedBitInsideATensorFailsItsCRC() throws {
+        let folder = NSTemporaryDirectory() + "volsam-ckpt-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/mixed.pth")))
+        let first = Float(-1.1258398294448853).bitPattern  // the first value of the "contiguous" tensor
+        let pattern = (0..<4).map { UInt8((first >> (8 * $0)) & 0xFF) }
+        let at = try #require((0..<(bytes.count - 4)).first { Array(bytes[$0..<($0 + 4)]) == pattern })
+        bytes[at] ^= 0x01
+        let damaged = folder + "/damaged.pth"
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        let error = #expect(throws: CheckpointError.self) { try CheckpointReader.read(path: damaged) }
+        #expect(error?.description.contains("CRC-32") == true, "\(String(describing: error))")
+        #expect(try CheckpointReader.read(path: damaged, verifyCRC: false)["contiguous"] != nil, "read when the SHA-256 was checked")
+    }
 }
 
 extension Float {

@@ -19,13 +19,15 @@ public struct BatchPlan: Sendable {
         /// A folder of CASE.json prompt files instead of prompts from the references.
         public var promptsFolder: String?
         public var normalization = NormalizationChoice()
-        public var convention: MetricConvention = .medpy
+        /// Convention and both-empty rule of the tables.
+        public var metrics = MetricOptions()
 
         public init(dataset: String) {
             self.dataset = dataset
         }
     }
 
+    public let dataset: String
     public let layout: DatasetLayout
     public let cases: [DatasetCase]
     public let prompts: BatchPrompts
@@ -33,11 +35,22 @@ public struct BatchPlan: Sendable {
     public let metricOptions: MetricOptions
     /// The papers' column order for the table.
     public let columns: [Int]
+    /// What the user should know about the dataset (files ignored, defaults taken).
+    public private(set) var notes: [String] = []
 
     public init(_ request: Request) throws {
+        dataset = request.dataset
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dataset, isDirectory: &isDirectory) else { throw VolumeError(dataset, "no such folder") }
+        guard isDirectory.boolValue else { throw VolumeError(dataset, "is a file, not a dataset folder") }
         let layout = try request.layout ?? DatasetLayout.detect(request.dataset)
         self.layout = layout
         cases = try layout.cases(in: request.dataset, channel: request.channel)
+        let orphans = layout.referencesWithoutImages(in: request.dataset, cases: cases)
+        if !orphans.isEmpty {
+            notes.append("\(orphans.count) label map(s) without an image ignored: \(orphans.prefix(5).joined(separator: ", "))"
+                         + (orphans.count > 5 ? ", ..." : ""))
+        }
         var names: [Int: String] = [:]
         var normalization = request.normalization
         var regions: [TumourRegion]?
@@ -50,8 +63,12 @@ public struct BatchPlan: Sendable {
             if normalization.modality == nil { normalization.modality = ModalityDecision(modality: .ct, reason: "--modality ct") }
         case .msd:
             let info = try DatasetLabels.msd(request.dataset + "/dataset.json")
-            names = info.labels
-            if normalization.modality == nil, let m = info.modality {
+            if info == nil {
+                notes.append("\(request.dataset) has no dataset.json: every label of each reference is segmented and the modality "
+                             + "is detected per image")
+            }
+            names = info?.labels ?? [:]
+            if normalization.modality == nil, let m = info?.modality {
                 let modality: Modality = m.uppercased() == "CT" ? .ct : .mr
                 normalization.modality = ModalityDecision(modality: modality, reason: "--modality \(modality.rawValue)")
             }
@@ -63,7 +80,7 @@ public struct BatchPlan: Sendable {
         prompts = BatchPrompts(strategy: request.strategy, seed: request.seed, labels: names, regions: regions,
                                folder: request.promptsFolder)
         self.normalization = normalization
-        var options = MetricOptions(convention: request.convention)
+        var options = request.metrics
         if regions == nil && !names.isEmpty { options.labels = names.keys.sorted() }
         options.labelNames = names
         for r in regions ?? [] { options.labelNames[r.id] = r.name }

@@ -51,9 +51,10 @@ public struct BatchRun {
 
     /// `arguments` go into run.json.
     public func run(arguments: [String], observer: Observer = Observer()) throws -> Report {
+        try protection().check(outputs: [output])
         try AtomicOutput.createFolder(output)
         var report = Report(tag: shard.map { "_" + $0.tag } ?? "")
-        var record = try RunRecord(arguments: arguments, engine: engine)
+        var record = try RunRecord(arguments: arguments, engine: engine, note: observer.note)
         record["dataset_layout"] = plan.layout.rawValue
         record["cases"] = cases.map(\.id)
         record["shard"] = shard?.description ?? NSNull()
@@ -95,6 +96,15 @@ public struct BatchRun {
         return report
     }
 
+    /// The dataset's input folders (every folder holding a case's image or reference, the prompts folder) and the
+    /// dataset folder itself: the output folder may be a new folder inside the dataset, not one of these.
+    func protection() -> InputProtection {
+        var folders = plan.cases.flatMap { [$0.image] + ($0.reference.map { [$0] } ?? []) }
+            .map { InputProtection.Input(($0 as NSString).deletingLastPathComponent, "an input folder of the dataset") }
+        if let prompts = plan.prompts.folder { folders.append(.init(prompts, "the prompts folder")) }
+        return InputProtection(inputs: [], folders: folders, exactFolders: [.init(plan.dataset, "the dataset folder")])
+    }
+
     /// Scores a finished output of an earlier run.
     func scoreExisting(_ item: DatasetCase, prediction: String, note: (String) -> Void) throws -> [LabelMetrics]? {
         guard let reference = item.reference else { return nil }
@@ -110,8 +120,7 @@ public struct BatchRun {
         let tag = report.tag
         try AtomicOutput.write(Data(MetricsReport.csv(report.scored).utf8), to: "\(output)/metrics\(tag).csv")
         let summary = MetricsSummary(cases: report.scored, names: plan.metricOptions.labelNames)
-        var json = MetricsReport.summary(report.scored, summary, convention: plan.metricOptions.convention,
-                                         nsdTolerance: plan.metricOptions.nsdTolerance)
+        var json = MetricsReport.summary(report.scored, summary, options: plan.metricOptions)
         json["failed_cases"] = report.failures.map(\.caseID)
         try AtomicOutput.write(try MetricsReport.data(json), to: "\(output)/summary\(tag).json")
         let failuresPath = "\(output)/failures\(tag).json"

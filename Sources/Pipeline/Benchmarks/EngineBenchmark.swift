@@ -75,6 +75,20 @@ public struct EngineBenchmark {
         })
     }
 
+    /// The figures as `volsam bench` prints them.
+    public static func summary(_ r: [String: Any]) -> String {
+        func f(_ key: String) -> Double { r[key] as? Double ?? .nan }
+        let threads = r["threads"] as? Int ?? 0
+        return [String(format: "threads %d: encoder %.1f ms/slice best, %.1f median (%.1f GFLOP, %.1f GFLOPS = %.0f%% of sgemm's best %.1f)",
+                       threads, f("encoder_ms_per_slice"), f("encoder_ms_median"), f("encoder_gflop_per_slice"), f("encoder_gflops"),
+                       100 * f("encoder_fraction_of_sgemm"), f("sgemm_gflops")),
+                String(format: "  batches of %d slices, one per thread: %.1f ms/slice best, %.1f median (%.1f GFLOPS = %.0f%% of sgemm)",
+                       threads, f("encoder_batched_ms_per_slice"), f("encoder_batched_ms_median"), f("encoder_batched_gflops"),
+                       100 * f("encoder_batched_fraction_of_sgemm")),
+                String(format: "  decoder %.2f ms/prompt (%d prompts on one slice), weights loaded in %.2f s",
+                       f("decoder_ms_per_prompt"), r["decoder_prompts"] as? Int ?? 0, f("weights_load_s"))].joined(separator: "\n")
+    }
+
     /// sgemm throughput on a 4096x1280x320 product (a shape like the encoder's), best of 3.
     public static func sgemmGFLOPS() -> Double {
         let (m, n, k) = (4096, 1280, 320)

@@ -47,6 +47,17 @@ public struct SegmentBenchmark {
         ]
     }
 
+    /// The figures as `volsam bench segment` prints them.
+    public static func summary(_ r: [String: Any]) -> String {
+        func f(_ key: String) -> Double { r[key] as? Double ?? .nan }
+        let shape = r["shape"] as? [Int] ?? [0, 0, 0]
+        return String(format: "%dx%dx%d CT, 8 organs, %d threads: %.1f s whole scan (%d slices encoded, %d prompts)\n", shape[0],
+                      shape[1], shape[2], r["threads"] as? Int ?? 0, f("whole_scan_seconds"), r["slices_encoded"] as? Int ?? 0,
+                      r["prompts_decoded"] as? Int ?? 0)
+            + String(format: "encoder alone %.0f ms/slice -> ratio %.2f to (encoder x slices encoded); peak RSS %.0f MB",
+                     f("encoder_ms_per_slice"), f("ratio_to_encoder_only"), f("peak_rss_mb"))
+    }
+
     /// Median of 3 encoder runs on a middle slice of the scan, after a warm-up.
     func encoderMilliseconds(_ image: Volume) throws -> Double {
         EngineThreads.set(threads)

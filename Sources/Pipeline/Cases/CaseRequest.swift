@@ -37,6 +37,8 @@ public struct CaseRequest {
     public var reference: String?
     public var metrics: MetricOptions
     public var outputs: CaseOutputs
+    /// Other files the case reads (a prompts file, label names, weights), protected from being overwritten.
+    public var otherInputs: [InputProtection.Input] = []
 
     public init(image: String, prompts: @escaping (CanonicalVolume, ImageGrid) throws -> [LabelPrompts], reference: String?,
                 metrics: MetricOptions, outputs: CaseOutputs) {
@@ -76,6 +78,22 @@ public struct CaseReport {
     public var removedByKeepLargest = 0
     public var written: [String] = []
 
+    /// What `volsam segment` prints: the modality decision, counts and times, the files written, and the metrics
+    /// against `reference` (named `referenceName`) when scored.
+    public func text(referenceName: String?, keptLargest: Bool, convention: MetricConvention) -> String {
+        let r = result
+        var lines = ["\(image): \(modality)", String(
+            format: "Segmented %d label%@ on %d slices: %d encoder runs, %d prompts, %.1f s (encoder %.1f s, decoder %.1f s)",
+            labels.count, labels.count == 1 ? "" : "s", r.distinctSlices, r.encodedSlices, r.decodedPrompts, r.totalSeconds,
+            r.encodeSeconds, r.decodeSeconds)]
+        if keptLargest { lines.append("--keep-largest removed \(removedByKeepLargest) voxels") }
+        lines += written.map { "Wrote \($0)" }
+        if let metrics, let referenceName {
+            lines += ["", "Against \(referenceName) (\(convention.rawValue) convention):", MetricsReport.caseTable(metrics)]
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// The `--json` object of `volsam segment`.
     public func object() -> [String: Any] {
         var out: [String: Any] = [
@@ -88,6 +106,7 @@ public struct CaseReport {
             "slices_encoded": result.encodedSlices, "slices_segmented": result.distinctSlices,
             "prompts_decoded": result.decodedPrompts, "seconds": result.totalSeconds,
             "encoder_seconds": result.encodeSeconds, "decoder_seconds": result.decodeSeconds,
+            "removed_by_keep_largest": removedByKeepLargest,
         ]
         if let metrics { out["metrics"] = metrics.map(MetricsReport.object) }
         if let statistics { out["statistics"] = statistics }

@@ -27,6 +27,7 @@ public final class CaseRunner {
         let labelPrompts = try request.prompts(volume, grid)
         if let reference = request.reference { _ = try grid.loadAligned(reference, note: observer.note) }  // read again to score
         try Self.checkOutputs(outputs)
+        try Self.protection(request, format: loaded.source.format).check(outputs: Self.files(outputs, labels: labelPrompts))
         if segmenter == nil { segmenter = try engine.makeSegmenter() }
         var model = segmenter!
         model.keepsLabelMasks = outputs.regions != nil
@@ -43,7 +44,7 @@ public final class CaseRunner {
         var report = CaseReport(image: request.image, output: outputs.labelMap,
                                 modality: "\(decision.modality.rawValue) (\(decision.reason)); \(window.summary)",
                                 labels: labels, result: result)
-        if outputs.keepLargest { report.removedByKeepLargest = LargestComponent.keep(&result.labels, shape: volume.shape) }
+        if outputs.keepLargest { report.removedByKeepLargest = result.keepLargestComponents() }
         let source = SegmentationOutput.sourceLabels(result.labels, volume: volume)
         try SegmentationOutput.writeLabelMap(source, volume: volume, to: outputs.labelMap)
         report.written.append(outputs.labelMap)
@@ -75,7 +76,7 @@ public final class CaseRunner {
     /// `run`, and the provenance record OUT.run.json beside the label map (arguments, weights and their SHA-256,
     /// machine, timings, the files written); the record is listed among the files.
     public func run(_ request: CaseRequest, recording arguments: [String], observer: CaseObserver = CaseObserver()) throws -> CaseReport {
-        var record = try RunRecord(arguments: arguments, engine: engine)
+        var record = try RunRecord(arguments: arguments, engine: engine, note: observer.note)
         var report = try run(request, observer: observer)
         let path = RunRecord.path(nextTo: request.outputs.labelMap)
         report.written.append(path)
@@ -83,6 +84,32 @@ public final class CaseRunner {
         record["files"] = report.written
         try record.write(to: path)
         return report
+    }
+
+    /// The case's inputs: the image (a DICOM file's whole folder; an ANALYZE header's .img), the reference, the rest.
+    static func protection(_ request: CaseRequest, format: String) -> InputProtection {
+        var inputs = [InputProtection.Input(request.image, "the image")]
+        if format == "DICOM", let folder = VolumeLoader.dicomFolder(of: request.image) {
+            inputs.append(.init(folder, "the image's DICOM folder"))
+        }
+        for (header, data) in [(".hdr", ".img"), (".hdr.gz", ".img.gz")] where request.image.hasSuffix(header) {
+            inputs.append(.init(String(request.image.dropLast(header.count)) + data, "the image's data file"))
+        }
+        if let reference = request.reference { inputs.append(.init(reference, "the reference label map")) }
+        return InputProtection(inputs: inputs + request.otherInputs)
+    }
+
+    /// Every file the case may write: the label map, its names and run record, probabilities, statistics, the
+    /// split masks of the prompted labels.
+    static func files(_ outputs: CaseOutputs, labels: [LabelPrompts]) -> [String] {
+        var files = [outputs.labelMap, SegmentationOutput.labelNamesPath(for: outputs.labelMap), RunRecord.path(nextTo: outputs.labelMap)]
+        files += [outputs.probabilities, outputs.stats].compactMap { $0 }
+        if let split = outputs.split {
+            let named: [(id: Int, name: String?)] = outputs.regions.map { $0.map { ($0.paintValue, $0.paintName) } }
+                ?? labels.map { ($0.label, $0.name) }
+            files += named.map { (split as NSString).appendingPathComponent(SegmentationOutput.fileName($0.id, $0.name)) }
+        }
+        return files
     }
 
     /// Every output can be written (its folder exists and is writable) before any work is done.

@@ -11,11 +11,15 @@ public enum DatasetLabels {
     public static let synapseColumns = [8, 4, 3, 2, 6, 11, 1, 7]
 
     /// Labels (id -> name, background left out) and modality ("CT" or other) from an MSD (v1: "labels" id -> name,
-    /// "modality") or nnU-Net v2 ("labels" name -> id, "channel_names") dataset.json.
-    public static func msd(_ path: String) throws -> (labels: [Int: String], modality: String?) {
-        guard let data = FileManager.default.contents(atPath: path) else { return ([:], nil) }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw VolumeError(path, "not a JSON object")
+    /// "modality") or nnU-Net v2 ("labels" name -> id, "channel_names") dataset.json; nil when there is none.
+    public static func msd(_ path: String) throws -> (labels: [Int: String], modality: String?)? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw VolumeError(path, "cannot read dataset.json (\(error.localizedDescription))")
+        }
+        guard let object = object as? [String: Any] else {
+            throw VolumeError(path, "dataset.json must be a JSON object with \"labels\" (and \"modality\" or \"channel_names\")")
         }
         var labels: [Int: String] = [:]
         for (key, value) in object["labels"] as? [String: Any] ?? [:] {

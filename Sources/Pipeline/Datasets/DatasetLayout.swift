@@ -88,6 +88,19 @@ public enum DatasetLayout: String, Sendable, CaseIterable {
         return found.sorted { $0.id < $1.id }
     }
 
+    /// Label maps of the reference folder (Synapse label/, MSD labelsTr/) that no case uses: their image is missing.
+    public func referencesWithoutImages(in root: String, cases: [DatasetCase]) -> [String] {
+        let folder: String
+        switch self {
+        case .synapse: folder = root + "/label"
+        case .msd: folder = root + "/labelsTr"
+        case .brats2021, .brats2023: return []
+        }
+        let used = Set(cases.compactMap(\.reference))
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { Self.isNIfTI($0) && !$0.hasPrefix(".") && !used.contains(folder + "/" + $0) }.sorted()
+    }
+
     static func isNIfTI(_ name: String) -> Bool { name.hasSuffix(".nii.gz") || name.hasSuffix(".nii") }
     static func stem(_ name: String) -> String {
         name.hasSuffix(".nii.gz") ? String(name.dropLast(7)) : name.hasSuffix(".nii") ? String(name.dropLast(4)) : name

@@ -47,3 +47,18 @@ public enum LargestComponent {
         return removed
     }
 }
+
+extension SegmentationResult {
+    /// Keeps each label's largest component (LargestComponent.keep); a removed voxel's logit becomes -inf, so its
+    /// probability is 0 and the probability map agrees with the label map written. Returns the voxels removed.
+    public mutating func keepLargestComponents() -> Int {
+        let before = labels
+        let removed = LargestComponent.keep(&labels, shape: shape)
+        guard removed > 0 else { return 0 }
+        let n = shape[0] * shape[1]
+        for k in logits.indices where logits[k] != nil {
+            for i in 0..<n where before[k * n + i] != 0 && labels[k * n + i] == 0 { logits[k]![i] = -.infinity }
+        }
+        return removed
+    }
+}

@@ -8,7 +8,10 @@ import Volume
 /// label entries is accepted too.
 public enum PromptFile {
     public static func read(path: String, placement: PromptPlacement) throws -> [LabelPrompts] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw PromptError("\(path): cannot read the prompts file") }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw PromptError("\(path): cannot read the prompts file (\(error.localizedDescription))")
+        }
         let root: Any
         do { root = try JSONSerialization.jsonObject(with: data) } catch {
             throw PromptError("\(path): not valid JSON (\(error.localizedDescription))")
@@ -21,6 +24,11 @@ public enum PromptFile {
             let context = "\(path): prompts[\(n)]"
             guard let entry = item as? [String: Any], let labelValue = entry["label"] as? Int else {
                 throw PromptError("\(context): needs an integer \"label\"")
+            }
+            let unknown = Set(entry.keys).subtracting(["label", "name", "boxes", "points"]).sorted()
+            if !unknown.isEmpty {
+                throw PromptError("\(context): unknown key\(unknown.count > 1 ? "s" : "") \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) "
+                                  + "(an entry takes \"label\", \"name\", \"boxes\" and \"points\")")
             }
             let label = try PromptText.label(labelValue, context)
             var prompts = byLabel[label] ?? LabelPrompts(label: label)

@@ -12,12 +12,15 @@ public struct RunRecord {
     public private(set) var fields: [String: Any]
     private let started = Date()
 
-    /// Starts a record: hashes the weights the run uses (`engine.weights`, or the spec's cached checkpoint).
-    public init(arguments: [String], engine: EngineSettings) throws {
+    /// Starts a record: hashes the weights the run uses (`engine.weights`, or the spec's cached checkpoint);
+    /// `note` hears when they are not the spec's published checkpoint.
+    public init(arguments: [String], engine: EngineSettings, note: (String) -> Void = { _ in }) throws {
         let weights = try ModelWeights.locate(explicit: engine.weights, spec: engine.spec)
+        let digest = try ModelWeights.sha256(of: weights)
+        if let remark = ModelWeights.provenanceNote(path: weights, sha256: digest, spec: engine.spec) { note(remark) }
         fields = [
             "volsam_version": Self.version, "arguments": arguments,
-            "weights": weights, "weights_sha256": try ModelWeights.sha256(of: weights),
+            "weights": weights, "weights_sha256": digest, "weights_published": digest == engine.spec.checkpointSHA256,
             "started": ISO8601DateFormatter().string(from: started),
             "machine": Self.machine(threads: engine.threads),
         ]

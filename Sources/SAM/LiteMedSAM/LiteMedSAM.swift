@@ -19,7 +19,7 @@ public final class LiteMedSAM: @unchecked Sendable {
             throw CheckpointError(file, "\(spec.name): the engine's decoder runs SAM's 256-wide decoder on a 64x64 embedding "
                                   + "of a 256 frame, not decoder width \(spec.decoderDim), grid \(spec.embeddingGrid), frame \(spec.frameSize)")
         }
-        let store = ParameterStore(try CheckpointReader.read(path: file), source: file)
+        let store = ParameterStore(try CheckpointReader.read(path: file, verifyCRC: path != nil), source: file)
         encoder = TinyViTEncoder(store, spec: spec)
         promptEncoder = PromptEncoder(store)
         decoder = MaskDecoder(store, spec: spec, positional: promptEncoder.densePositional)

@@ -46,9 +46,17 @@ public enum ModelWeights {
         }
     }
 
+    /// A note for weights that are not the spec's published checkpoint (nil when they are).
+    public static func provenanceNote(path: String, sha256 digest: String, spec: ModelSpec = .liteMedSAM) -> String? {
+        digest == spec.checkpointSHA256 ? nil
+            : "\(path) is not the published \(spec.name) checkpoint (SHA-256 \(digest.prefix(16))...); fine-tuned or other weights"
+    }
+
     /// The SHA-256 of a file, lowercase hex.
     public static func sha256(of path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CheckpointError(path, "cannot read") }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CheckpointError(path, "cannot read (\(String(cString: strerror(errno))))")
+        }
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 22), !chunk.isEmpty { hasher.update(data: chunk) }

@@ -3,7 +3,10 @@ import Foundation
 /// Reads .safetensors files: an 8-byte little-endian header length, a JSON header, then raw little-endian data.
 enum SafeTensorsReader {
     static func read(path: String) throws -> [String: CheckpointTensor] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError(path, "cannot read") }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+            throw CheckpointError(path, "cannot read (\(error.localizedDescription))")
+        }
         guard data.count >= 8 else { throw CheckpointError(path, "too short for a safetensors file") }
         let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         guard headerLength > 0, 8 + headerLength <= data.count else {

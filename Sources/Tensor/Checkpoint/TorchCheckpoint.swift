@@ -3,14 +3,15 @@ import ZIPFoundation
 
 /// Reads PyTorch checkpoints (torch.save zip archives holding a state_dict) and .safetensors files.
 public enum CheckpointReader {
-    /// Named tensors of a weights file (.pth/.pt zip archive or .safetensors).
-    public static func read(path: String) throws -> [String: CheckpointTensor] {
+    /// Named tensors of a weights file (.pth/.pt zip archive or .safetensors). `verifyCRC`: check the CRC-32 of
+    /// every zip entry read (skipped only for a file whose SHA-256 was already verified).
+    public static func read(path: String, verifyCRC: Bool = true) throws -> [String: CheckpointTensor] {
         guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path, "no such file") }
         if path.hasSuffix(".safetensors") { return try SafeTensorsReader.read(path: path) }
-        return try readTorch(path: path)
+        return try readTorch(path: path, verifyCRC: verifyCRC)
     }
 
-    static func readTorch(path: String) throws -> [String: CheckpointTensor] {
+    static func readTorch(path: String, verifyCRC: Bool) throws -> [String: CheckpointTensor] {
         let archive: Archive
         do {
             // One read of the whole file, then the archive in memory: far fewer system calls than streaming entries.
@@ -26,8 +27,17 @@ public enum CheckpointReader {
             throw CheckpointError(path, "zip archive has no data.pkl: not a torch.save checkpoint")
         }
         let prefix = String(pickleEntry.path.dropLast("data.pkl".count))
+        func extract(_ entry: Entry, into data: inout Data) throws {
+            let checksum: CRC32
+            do { checksum = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: !verifyCRC) { data.append($0) } } catch {
+                throw CheckpointError(path, "zip entry \(entry.path) cannot be read (\(error)): the file is damaged")
+            }
+            if verifyCRC && checksum != entry.checksum {
+                throw CheckpointError(path, "zip entry \(entry.path) fails its CRC-32 check: the file is damaged")
+            }
+        }
         var pickle = Data()
-        _ = try archive.extract(pickleEntry, bufferSize: 1 << 20, skipCRC32: true) { pickle.append($0) }
+        try extract(pickleEntry, into: &pickle)
         var unpickler = Unpickler(pickle, source: path)
         let root = try unpickler.load()
         let entries = try stateDict(root, path: path)
@@ -40,7 +50,7 @@ public enum CheckpointReader {
                     throw CheckpointError(path, "storage data/\(key) of \(name) is missing from the archive")
                 }
                 var data = Data(capacity: Int(entry.uncompressedSize))
-                _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: true) { data.append($0) }
+                try extract(entry, into: &data)
                 storages[key] = data
             }
             let data = storages[key]!

@@ -63,8 +63,9 @@ struct Batch: ParsableCommand {
         request.seed = strategy.seed
         request.promptsFolder = promptsDir
         request.normalization = normalization.choice
-        request.convention = convention.convention
+        request.metrics = convention.options
         let plan = try BatchPlan(request)
+        plan.notes.forEach(note)
         let batch = BatchRun(plan: plan, output: output, shard: shard, resume: resume, keepLargest: keepLargest,
                              engine: engine.settings(), loader: input.loader)
         let quiet = report.quiet || report.json
@@ -85,7 +86,7 @@ struct Batch: ParsableCommand {
                   + "Wrote \(output)/metrics\(tag).csv, summary\(tag).json, run\(tag).json")
             if !result.scored.isEmpty {
                 print(MetricsReport.paperTable(MetricsSummary(cases: result.scored, names: plan.metricOptions.labelNames),
-                                               columns: plan.columns))
+                                               options: plan.metricOptions, columns: plan.columns))
             }
         }
         if !result.failures.isEmpty {

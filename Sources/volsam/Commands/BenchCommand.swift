@@ -9,8 +9,8 @@ struct Bench: ParsableCommand {
         abstract: "Time VolSAM's hot paths (tools/bench has the reference comparisons).",
         subcommands: [EngineBench.self, SegmentBench.self, IOBench.self, MetricsBench.self], defaultSubcommand: EngineBench.self)
 
-    /// Pretty, key-sorted JSON on stdout.
-    static func printJSON(_ object: [String: Any]) throws { FileHandle.standardOutput.write(try MetricsReport.data(object)) }
+    /// Pretty, key-sorted JSON.
+    static func jsonText(_ object: [String: Any]) throws -> String { String(decoding: try MetricsReport.data(object).dropLast(), as: UTF8.self) }
 }
 
 /// `volsam bench engine` (the default of `volsam bench`): encoder and decoder speed against the machine's sgemm.
@@ -39,16 +39,7 @@ struct EngineBench: ParsableCommand {
             print("  " + stage.name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%8.2f ms", stage.ms)
                   + (stage.perPrompt ? " per prompt (one thread each)" : ""))
         }
-        if output.json { return try Bench.printJSON(r) }
-        func f(_ key: String) -> Double { r[key] as? Double ?? .nan }
-        print(String(format: "threads %d: encoder %.1f ms/slice best, %.1f median (%.1f GFLOP, %.1f GFLOPS = %.0f%% of sgemm's best %.1f)",
-                     r["threads"] as? Int ?? 0, f("encoder_ms_per_slice"), f("encoder_ms_median"), f("encoder_gflop_per_slice"),
-                     f("encoder_gflops"), 100 * f("encoder_fraction_of_sgemm"), f("sgemm_gflops")))
-        print(String(format: "  batches of %d slices, one per thread: %.1f ms/slice best, %.1f median (%.1f GFLOPS = %.0f%% of sgemm)",
-                     r["threads"] as? Int ?? 0, f("encoder_batched_ms_per_slice"), f("encoder_batched_ms_median"),
-                     f("encoder_batched_gflops"), 100 * f("encoder_batched_fraction_of_sgemm")))
-        print(String(format: "  decoder %.2f ms/prompt (%d prompts on one slice), weights loaded in %.2f s",
-                     f("decoder_ms_per_prompt"), prompts, f("weights_load_s")))
+        print(output.json ? try Bench.jsonText(r) : EngineBenchmark.summary(r))
     }
 }
 
@@ -75,13 +66,7 @@ struct SegmentBench: ParsableCommand {
         (benchmark.slices, benchmark.size, benchmark.weights, benchmark.folder) = (slices, size, model.weights, folder)
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let r = try benchmark.run(executable: executable) { if !output.json { note($0) } }
-        if output.json { return try Bench.printJSON(r) }
-        func f(_ key: String) -> Double { r[key] as? Double ?? .nan }
-        print(String(format: "%dx%dx%d CT, 8 organs, %d threads: %.1f s whole scan (%d slices encoded, %d prompts)", size, size,
-                     slices, r["threads"] as? Int ?? 0, f("whole_scan_seconds"), r["slices_encoded"] as? Int ?? 0,
-                     r["prompts_decoded"] as? Int ?? 0))
-        print(String(format: "encoder alone %.0f ms/slice -> ratio %.2f to (encoder x slices encoded); peak RSS %.0f MB",
-                     f("encoder_ms_per_slice"), f("ratio_to_encoder_only"), f("peak_rss_mb")))
+        print(output.json ? try Bench.jsonText(r) : SegmentBenchmark.summary(r))
     }
 }
 
@@ -100,7 +85,7 @@ struct IOBench: ParsableCommand {
         if output.json {
             var object: [String: Any] = ["best_s": r.best, "median_s": r.median, "runs": max(1, runs), "checksum": r.checksum]
             for (name, seconds) in r.stages { object[name + "_s"] = seconds }
-            return try Bench.printJSON(object)
+            return print(try Bench.jsonText(object))
         }
         print(String(format: "read + reorient + normalize: best %.3f s, median %.3f s over %d runs", r.best, r.median, max(1, runs)))
         for name in ["read", "modality", "layout", "normalize"] {
@@ -122,7 +107,7 @@ struct MetricsBench: ParsableCommand {
 
     func run() throws {
         let r = try MetricsBenchmark.run(prediction: prediction, reference: reference, label: label, runs: runs)
-        if output.json { return try Bench.printJSON(["hd95": r.hd95, "median_s": r.median, "best_s": r.best, "runs": r.runs]) }
+        if output.json { return print(try Bench.jsonText(["hd95": r.hd95, "median_s": r.median, "best_s": r.best, "runs": r.runs])) }
         print(String(format: "hd95 %.6f mm: median %.3f s, best %.3f s over %d runs", r.hd95, r.median, r.best, r.runs))
     }
 }

@@ -16,6 +16,9 @@ struct Convert: ParsableCommand {
     @OptionGroup var options: InputOptions
 
     func run() throws {
+        try InputProtection(inputs: [.init(input, "the input")] + (VolumeLoader.dicomFolder(of: input).map { [.init($0, "the DICOM folder")] } ?? []))
+            .check(outputs: [output])
+        try AtomicOutput.checkWritable(output)
         let volume = try options.load(input)
         let datatype = NIfTIWriter.datatype(for: volume.voxels, source: volume.source.datatype)
         try NIfTIWriter.write(voxels: volume.voxels, shape: volume.shape, header: volume.header, datatype: datatype,

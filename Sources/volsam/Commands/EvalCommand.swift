@@ -43,7 +43,8 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        var options = MetricOptions(convention: convention.convention, nsdTolerance: nsdTol)
+        var options = convention.options
+        options.nsdTolerance = nsdTol
         options.labels = labels.labels?.ids
         if let labelNames { options.labelNames = try LabelNames.read(labelNames) }
         let predIsFolder = VolumeLoader.isFolderOfVolumeFiles(prediction), gtIsFolder = VolumeLoader.isFolderOfVolumeFiles(reference)

@@ -9,6 +9,9 @@ enum PairEvalPrinter {
         let (pred, gt, reordered) = try CaseEvaluation.load(prediction: prediction, reference: reference)
         if reordered { note("\(prediction) holds the reference's voxel centres in another voxel order; reordered onto its grid") }
         let metrics = try CaseEvaluation.evaluate(prediction: pred, reference: gt, options: options)
+        for m in metrics where options.labels != nil && m.predVoxels == 0 && m.gtVoxels == 0 {
+            note("label \(m.label) is in neither map (both-empty rule: \(options.bothEmptyRule.rawValue))")
+        }
         let slices = perSlice ? try CaseEvaluation.evaluatePerSlice(prediction: pred, reference: gt, options: options) : []
         let unit = options.convention == .transunet ? "voxels" : "mm"
         if json {
@@ -55,7 +58,7 @@ enum FolderEvalPrinter {
         } else {
             print("\(report.scored.count) case(s) scored (\(options.convention.rawValue) convention); wrote "
                   + "\(evaluation.output)/metrics.csv and summary.json")
-            print(MetricsReport.paperTable(report.summary, hd95Unit: options.convention == .transunet ? "vox" : "mm"))
+            print(MetricsReport.paperTable(report.summary, options: options))
         }
         if !report.missing.isEmpty || !report.failures.isEmpty {
             throw VolumeError(prediction, "\(report.missing.count) missing and \(report.failures.count) failed case(s); see above")

@@ -15,9 +15,7 @@ struct Info: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let volume = try input.load(path)
-        let series = volume.source.format == "DICOM" ? try DICOMSeriesReader.listSeries(path: path) : []
-        let report = VolumeDescription(volume: volume, series: series)
-        print(output.json ? try report.json() : report.text())
+        let described = try VolumeDescription.describe(path: path, options: input.loader, note: note)
+        print(output.json ? described.json : described.text)
     }
 }

@@ -32,6 +32,9 @@ struct Preview: ParsableCommand {
     }
 
     func run() throws {
+        try InputProtection(inputs: [.init(path, "the image")] + (labels.map { [.init($0, "the label map")] } ?? []))
+            .check(outputs: [output].compactMap { $0 })
+        if let output { try AtomicOutput.checkWritable(output) }
         let preview = try SlicePreview(volume: try input.load(path), labels: labels, slice: slice,
                                        normalization: normalization.choice, note: note)
         print("\(path): \(preview.modality.modality.rawValue.uppercased()) (\(preview.modality.reason)); \(preview.window.summary); "

@@ -26,7 +26,7 @@ struct Segment: ParsableCommand {
     @Option(name: .long, help: "Reference label map to score against (implied by --prompts-from).")
     var gt: String?
 
-    @Option(name: .long, help: "Also write the foreground probability (sigmoid of the winning logit) as float32 NIfTI.")
+    @Option(name: .long, help: "Also write the foreground probability (sigmoid of the winning logit; 0 where --keep-largest removed a voxel) as float32 NIfTI.")
     var probabilities: String?
 
     @Option(name: .long, help: "Also write one binary mask per label into this folder.")
@@ -63,32 +63,12 @@ struct Segment: ParsableCommand {
         }, progress: { _ in bar?.advance() })
         let outputs = CaseOutputs(labelMap: output, probabilities: probabilities, split: split, stats: stats,
                                   keepLargest: keepLargest)
-        let result = try runner.run(CaseRequest(
-            image: image, prompts: { try request.collect(volume: $0, grid: $1, note: note) }, reference: reference,
-            metrics: MetricOptions(convention: convention.convention), outputs: outputs), recording: CommandLine.arguments,
-            observer: observer)
-        if report.json {
-            FileHandle.standardOutput.write(try MetricsReport.data(result.object()))
-        } else {
-            SegmentPrinter.print(result, keepLargest: keepLargest, reference: reference, convention: convention.convention)
-        }
-    }
-}
-
-/// The text `volsam segment` prints.
-enum SegmentPrinter {
-    static func print(_ report: CaseReport, keepLargest: Bool, reference: String?,
-                      convention: MetricConvention) {
-        let r = report.result
-        Swift.print("\(report.image): \(report.modality)")
-        Swift.print(String(format: "Segmented %d label%@ on %d slices: %d encoder runs, %d prompts, %.1f s (encoder %.1f s, decoder %.1f s)",
-                           report.labels.count, report.labels.count == 1 ? "" : "s", r.distinctSlices, r.encodedSlices,
-                           r.decodedPrompts, r.totalSeconds, r.encodeSeconds, r.decodeSeconds))
-        if keepLargest { Swift.print("--keep-largest removed \(report.removedByKeepLargest) voxels") }
-        for file in report.written { Swift.print("Wrote \(file)") }
-        if let metrics = report.metrics, let reference {
-            Swift.print("\nAgainst \(reference) (\(convention.rawValue) convention):")
-            Swift.print(MetricsReport.caseTable(metrics))
-        }
+        var caseRequest = CaseRequest(image: image, prompts: { try request.collect(volume: $0, grid: $1, note: note) },
+                                      reference: reference, metrics: convention.options, outputs: outputs)
+        caseRequest.otherInputs = [(prompts.prompts, "the prompts file"), (prompts.labelNames, "the label names"),
+                                   (engine.model.weights, "the weights")].compactMap { path, role in path.map { .init($0, role) } }
+        let result = try runner.run(caseRequest, recording: CommandLine.arguments, observer: observer)
+        if report.json { return FileHandle.standardOutput.write(try MetricsReport.data(result.object())) }
+        print(result.text(referenceName: reference, keptLargest: keepLargest, convention: convention.convention))
     }
 }

@@ -2,10 +2,18 @@ import ArgumentParser
 import Metrics
 import Pipeline
 
-/// `--convention`, shared by the commands that score.
+/// `--convention` and `--both-empty`, shared by the commands that score.
 struct ConventionOption: ParsableArguments {
     @Option(name: .long, help: "Metric convention: medpy, monai, brats or transunet (see `volsam eval --help`).")
     var convention: MetricConvention = .medpy
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A label absent from both maps: skip (left out of the means, as nnU-Net), perfect (Dice 1, medpy's dc) or zero "
+            + "(default: skip for medpy and monai, perfect for brats, zero for transunet).", valueName: "rule"))
+    var bothEmpty: BothEmptyRule?
+
+    /// The options these choose.
+    var options: MetricOptions { MetricOptions(convention: convention, bothEmpty: bothEmpty) }
 }
 
 /// `--labels`, shared by the commands that choose labels.
@@ -27,6 +35,7 @@ struct StrategyOptions: ParsableArguments {
 }
 
 extension MetricConvention: ExpressibleByArgument {}
+extension BothEmptyRule: ExpressibleByArgument {}
 
 extension LabelList {
     /// Parses an option value, or says what a label list looks like.
