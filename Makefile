@@ -26,9 +26,15 @@ weights:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS) --product volsam
 
+# OpenBLAS chooses its kernels when it loads, from a table of CPU models; on CPUs newer than the table it runs its
+# SSE3 (Prescott) kernels. volsam restarts itself with the right core; the test runner gets it here.
+BLAS_CORE := $(shell f=$$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null); \
+	if echo "$$f" | grep -qw avx512f && echo "$$f" | grep -qw avx512bw && echo "$$f" | grep -qw avx512vl && echo "$$f" | grep -qw avx512dq; \
+	then echo SkylakeX; elif echo "$$f" | grep -qw avx2; then echo Haswell; fi)
+
 ## test: the whole test suite, optimized (numeric code is 10-50x slower in debug builds)
 test: deps weights
-	$(SWIFT) test $(BUILD_FLAGS)
+	$(if $(BLAS_CORE),OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$(BLAS_CORE)}) $(SWIFT) test $(BUILD_FLAGS)
 
 ## demo: segment the synthetic CT's 8 organs from boxes derived from its label map; per-organ Dice/HD95; overlay
 demo: build weights

@@ -1,15 +1,25 @@
+import CSIMD
 import Foundation
 
-/// The instruction sets VolSAM's libraries are compiled for (Package.swift's vectorISA), checked before any of
-/// their code runs so an older CPU gets a message instead of an illegal-instruction crash.
+/// What this CPU's vector units can do (cpuid, with the OS saving the state): the engine's kernels need AVX2 and
+/// FMA; AVX-512 (F, DQ, BW, VL) selects the wider kernels and the BLAS core that uses them.
 public enum CPUFeatures {
-    public static let required = ["avx2", "fma"]
+    /// The vector level of this CPU.
+    public enum Level: Int, Comparable, Sendable, CustomStringConvertible {
+        case belowAVX2 = 0, avx2 = 1, avx512 = 2
 
-    /// The required features /proc/cpuinfo does not list (none where it is unreadable).
-    public static func missing() -> [String] {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
-        let flags = Set(flagsLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" }).map(String.init))
-        return required.filter { !flags.contains($0) }
+        public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+        public var description: String { ["below AVX2", "AVX2 + FMA", "AVX-512"][rawValue] }
+    }
+
+    /// This CPU's level.
+    public static let level: Level = {
+        let bits = volsam_cpu_vector_features()
+        return bits & 2 != 0 ? .avx512 : bits & 1 != 0 ? .avx2 : .belowAVX2
+    }()
+
+    /// The message for a CPU the engine cannot run on (nil when it can).
+    public static var unsupportedMessage: String? {
+        level >= .avx2 ? nil : "this CPU lacks AVX2 and FMA; VolSAM is built for x86-64 with AVX2 and FMA (Haswell, 2013, or newer)"
     }
 }

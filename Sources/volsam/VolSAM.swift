@@ -14,12 +14,17 @@ struct VolSAM: ParsableCommand {
     )
 
     static func main() {
-        let missing = CPUFeatures.missing()
-        guard missing.isEmpty else {
-            let message = "volsam: this CPU lacks \(missing.joined(separator: ", ")); VolSAM is built for x86-64 with AVX2 and FMA "
-                + "(Haswell, 2013, or newer)\n"
-            FileHandle.standardError.write(Data(message.utf8))
+        if let message = CPUFeatures.unsupportedMessage {
+            FileHandle.standardError.write(Data("volsam: \(message)\n".utf8))
             Foundation.exit(1)
+        }
+        let environment = ProcessInfo.processInfo.environment
+        if let core = BLASCore.correction(running: BLASCore.name, cpu: CPUFeatures.level, environment: environment) {
+            // OpenBLAS picks its kernels when it loads: start again with the core this CPU deserves.
+            setenv(BLASCore.replacedVariable, BLASCore.name, 1)
+            setenv("OPENBLAS_CORETYPE", core, 1)
+            execv("/proc/self/exe", CommandLine.unsafeArgv)
+            FileHandle.standardError.write(Data("note: could not restart with OpenBLAS's \(core) kernels; running at \(BLASCore.name) speed\n".utf8))
         }
         main(nil)
     }

@@ -26,6 +26,10 @@ import Testing
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         process.currentDirectoryURL = Self.repository
+        // as a user starts it: volsam chooses OpenBLAS's core itself (the test runner's may have been set by make)
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = nil
+        process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -119,6 +119,10 @@ import Volume
         let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as? [String: Any]
         #expect(run?["segmented"] as? Int == 2 && run?["resumed"] as? Int == 1)
         #expect((run?["weights_sha256"] as? String)?.count == 64)
+        // the kernels that ran: on a CPU with AVX2 or AVX-512, never OpenBLAS's SSE3 (Prescott) core
+        let machine = run?["machine"] as? [String: Any]
+        #expect(machine?["blas_core"] as? String != "Prescott", "\(String(describing: machine))")
+        #expect(machine?["kernels"] != nil && machine?["cpu_model"] != nil && machine?["vector_level"] != nil)
         #expect(try FileManager.default.attributesOfItem(atPath: out + "/img0001.nii.gz")[.modificationDate] as? Date == kept)
         #expect(!FileManager.default.fileExists(atPath: out + "/failures.json"))
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as? [String: Any]

@@ -64,6 +64,7 @@ public struct EngineBenchmark {
             "encoder_batched_ms_per_slice": batched * 1000, "encoder_batched_ms_median": Self.median(batchTimes) * 1000,
             "encoder_batched_gflops": encoderFlops / batched / 1e9,
             "encoder_batched_fraction_of_sgemm": encoderFlops / batched / 1e9 / sgemm,
+            "machine": RunRecord.machine(threads: threads),
         ]
         guard stages else { return (figures, []) }
         let timer = StageTimer()
@@ -78,8 +79,10 @@ public struct EngineBenchmark {
     /// The figures as `volsam bench` prints them.
     public static func summary(_ r: [String: Any]) -> String {
         func f(_ key: String) -> Double { r[key] as? Double ?? .nan }
-        let threads = r["threads"] as? Int ?? 0
-        return [String(format: "threads %d: encoder %.1f ms/slice best, %.1f median (%.1f GFLOP, %.1f GFLOPS = %.0f%% of sgemm's best %.1f)",
+        let threads = r["threads"] as? Int ?? 0, machine = r["machine"] as? [String: Any] ?? [:]
+        return ["\(machine["cpu_model"] ?? "?") (\(machine["vector_level"] ?? "?")): \(machine["blas"] ?? "?"); VolSAM's kernels: "
+                + "\(machine["kernels"] ?? "?")",
+                String(format: "threads %d: encoder %.1f ms/slice best, %.1f median (%.1f GFLOP, %.1f GFLOPS = %.0f%% of sgemm's best %.1f)",
                        threads, f("encoder_ms_per_slice"), f("encoder_ms_median"), f("encoder_gflop_per_slice"), f("encoder_gflops"),
                        100 * f("encoder_fraction_of_sgemm"), f("sgemm_gflops")),
                 String(format: "  batches of %d slices, one per thread: %.1f ms/slice best, %.1f median (%.1f GFLOPS = %.0f%% of sgemm)",

@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import SAM
+import Tensor
 import Volume
 
 /// The provenance of a run, written next to its outputs (run.json): VolSAM's version, the command's arguments, the
@@ -44,15 +45,26 @@ public struct RunRecord {
         try AtomicOutput.write(try MetricsReport.data(fields), to: path)
     }
 
-    /// Host, system, CPU architecture, cores, memory and the threads the run used.
-    static func machine(threads: Int) -> [String: Any] {
+    /// Host, system, CPU (architecture, model, vector level), the kernels that run (BLAS core, VolSAM's own),
+    /// cores, memory and the threads the run used.
+    public static func machine(threads: Int) -> [String: Any] {
         var info = utsname()
         uname(&info)
         func text<T>(_ value: T) -> String {
             withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         }
         return ["host": ProcessInfo.processInfo.hostName, "system": "\(text(info.sysname)) \(text(info.release))",
-                "cpu": text(info.machine), "cores": ProcessInfo.processInfo.activeProcessorCount,
+                "cpu": text(info.machine), "cpu_model": cpuModel(), "vector_level": CPUFeatures.level.description,
+                "blas_core": BLASCore.name, "blas": BLASCore.summary(), "kernels": EngineKernels.active.description,
+                "cores": ProcessInfo.processInfo.activeProcessorCount,
                 "memory_gb": Double(ProcessInfo.processInfo.physicalMemory) / 1e9, "threads": threads]
+    }
+
+    /// The CPU's model name (/proc/cpuinfo), "unknown" where unreadable.
+    static func cpuModel() -> String {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let colon = line.firstIndex(of: ":") else { return "unknown" }
+        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
 }
