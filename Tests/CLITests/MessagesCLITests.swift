@@ -37,6 +37,13 @@ import Volume
         #expect(r.status != 0 && r.stderr.contains("cannot read dataset.json ("), "\(r.stderr)")
     }
 
+    /// Weights given with --weights: a readable checkpoint that is not the published one is named as such.
+    @Test func otherWeightsAreNamed() throws {
+        let r = try cli.run(["weights", "--weights", "Tests/TensorTests/Fixtures/mixed.pth"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("is not the published LiteMedSAM checkpoint") && r.stdout.contains("CRC-32 of every entry verified"))
+    }
+
     /// An absent label is reported as such, left out of the means by default, and the table says so.
     @Test func labelsInNeitherMapAreNamedAndLeftOutOfTheMeans() throws {
         let labels = "sample-data/ct_abdomen_labels.nii.gz"

@@ -48,14 +48,14 @@ struct SegmentBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "segment", abstract: "Time `volsam segment` on a 512x512xN CT with 8 organs, against the encoder alone.")
 
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var output: JSONOption
     @Option(name: .long, help: "Slices of the synthetic scan.")
     var slices: Int = 150
     @Option(name: .long, help: "In-plane size of the synthetic scan.")
     var size: Int = 512
-    @OptionGroup var model: ModelOptions
     @Option(name: .long, help: "Folder for the synthetic scan and the result (default: a temporary folder, removed).")
     var folder: String?
-    @OptionGroup var output: JSONOption
 
     func validate() throws {
         guard slices >= 2, size >= 64 else { throw ValidationError("--slices must be at least 2 and --size at least 64") }
