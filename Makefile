@@ -32,9 +32,16 @@ BLAS_CORE := $(shell f=$$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null); \
 	if echo "$$f" | grep -qw avx512f && echo "$$f" | grep -qw avx512bw && echo "$$f" | grep -qw avx512vl && echo "$$f" | grep -qw avx512dq; \
 	then echo SkylakeX; elif echo "$$f" | grep -qw avx2; then echo Haswell; fi)
 
-## test: the whole test suite, optimized (numeric code is 10-50x slower in debug builds)
+BLAS_ENV = $(if $(BLAS_CORE),OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$(BLAS_CORE)})
+
+## test: the whole test suite, optimized (numeric code is 10-50x slower in debug builds); on an AVX-512 CPU the
+## engine's parity tests run a second time on the AVX2 kernels (VOLSAM_KERNELS=avx2), so both sets are tested
 test: deps weights
-	$(if $(BLAS_CORE),OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$(BLAS_CORE)}) $(SWIFT) test $(BUILD_FLAGS)
+	$(BLAS_ENV) $(SWIFT) test $(BUILD_FLAGS)
+ifeq ($(BLAS_CORE),SkylakeX)
+	@echo "The engine's parity tests again, on the AVX2 kernels:"
+	VOLSAM_KERNELS=avx2 $(BLAS_ENV) $(SWIFT) test $(BUILD_FLAGS) --filter "SAMTests|ReferenceProtocolTests"
+endif
 
 ## demo: segment the synthetic CT's 8 organs from boxes derived from its label map; per-organ Dice/HD95; overlay
 demo: build weights

@@ -21,6 +21,10 @@ let itkLibraries: [LinkerSetting] = [
 /// `volsam` refuses to start on a CPU without them (CPUFeatures.swift).
 let vectorISA: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 
+/// The AVX-512 kernels (16 lanes) are a module of their own compiled for Skylake-SP and later; their code runs only
+/// after CPUFeatures found AVX-512 (SAM's KernelSelection), so the binary still runs on AVX2-only CPUs.
+let wideISA: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
+
 let package = Package(
     name: "VolSAM",
     products: [
@@ -54,7 +58,9 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CMalloc", "CSIMD", "Parallelism",
                                                .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: vectorISA),
-        .target(name: "SAM", dependencies: ["Tensor", "Imaging", "Parallelism", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "KernelsAVX512", dependencies: ["Tensor"], swiftSettings: wideISA),
+        .target(name: "SAM", dependencies: ["Tensor", "KernelsAVX512", "Imaging", "Parallelism",
+                                            .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: vectorISA),
         .target(name: "Pipeline", dependencies: ["Volume", "Imaging", "Metrics", "SAM", "Tensor", "Parallelism", "SystemZlib"],
                 swiftSettings: niftiInclude + vectorISA),
@@ -64,7 +70,7 @@ let package = Package(
             swiftSettings: niftiInclude
         ),
         .testTarget(name: "VolumeTests", dependencies: ["Volume", "Imaging"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "KernelsAVX512"], exclude: ["Fixtures"]),
         .testTarget(name: "SAMTests", dependencies: ["SAM", "Tensor", "Imaging", "SystemZlib"], exclude: ["Fixtures"],
                     swiftSettings: niftiInclude),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),

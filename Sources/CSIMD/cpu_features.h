@@ -4,7 +4,7 @@
 #include <cpuid.h>
 #include <stdint.h>
 
-/// Bit 0: AVX2 + FMA usable; bit 1: AVX-512 F, DQ, BW and VL usable.
+/// Bit 0: AVX2 + FMA usable; bit 1: AVX-512 F, DQ, CD, BW and VL usable.
 static inline int volsam_cpu_vector_features(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
@@ -16,6 +16,6 @@ static inline int volsam_cpu_vector_features(void) {
     int ymm = (lo & 0x6) == 0x6, zmm = (lo & 0xe6) == 0xe6;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
     int avx2 = (b >> 5) & 1;
-    int avx512 = ((b >> 16) & 1) && ((b >> 17) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1);  // F, DQ, BW, VL
+    int avx512 = ((b >> 16) & 1) && ((b >> 17) & 1) && ((b >> 28) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1);  // F DQ CD BW VL
     return ((ymm && avx2 && fma) ? 1 : 0) | ((zmm && avx512 && ymm && avx2 && fma) ? 2 : 0);
 }

@@ -12,7 +12,7 @@ public enum CPUFeatures {
         public var description: String { ["below AVX2", "AVX2 + FMA", "AVX-512"][rawValue] }
     }
 
-    /// This CPU's level.
+    /// This CPU's level (AVX-512: F, DQ, BW, VL and CD, which code compiled for Skylake-SP may use).
     public static let level: Level = {
         let bits = volsam_cpu_vector_features()
         return bits & 2 != 0 ? .avx512 : bits & 1 != 0 ? .avx2 : .belowAVX2

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SAM
 import Pipeline
 import Tensor
 
@@ -26,6 +27,7 @@ struct VolSAM: ParsableCommand {
             execv("/proc/self/exe", CommandLine.unsafeArgv)
             FileHandle.standardError.write(Data("note: could not restart with OpenBLAS's \(core) kernels; running at \(BLASCore.name) speed\n".utf8))
         }
+        KernelSelection.install()  // before anything reports the machine
         main(nil)
     }
 }

@@ -14,6 +14,9 @@ import Testing
             return
         }
         let golden = try GoldenCase(name)
+        // the kernels the model chose: AVX-512 on a CPU that has it, unless VOLSAM_KERNELS=avx2 (make test's second pass)
+        let forced = ProcessInfo.processInfo.environment["VOLSAM_KERNELS"] == "avx2"
+        #expect(EngineKernels.active == (CPUFeatures.level == .avx512 && !forced ? .avx512 : .avx2))
         let embedding = model.encode(try golden.modelInput())
         #expect(embedding.shape == [64, 64, 256])
         var worst = 0.0

@@ -23,3 +23,14 @@ import Testing
         #expect(BLASCore.configuration.contains("OpenBLAS"))
     }
 }
+
+/// Which of VolSAM's kernel sets runs.
+@Suite struct KernelChoiceTests {
+    @Test func avx512OnlyWhereTheCPUHasItAndNotWhenAskedForAVX2() {
+        #expect(EngineKernels.wanted(cpu: .avx512, environment: [:]) == .avx512)
+        #expect(EngineKernels.wanted(cpu: .avx512, environment: ["VOLSAM_KERNELS": "avx2"]) == .avx2)
+        #expect(EngineKernels.wanted(cpu: .avx512, environment: ["VOLSAM_KERNELS": "AVX2"]) == .avx2)
+        #expect(EngineKernels.wanted(cpu: .avx2, environment: [:]) == .avx2)
+        #expect(EngineKernels.wanted(cpu: .avx2, environment: ["VOLSAM_KERNELS": "avx512"]) == .avx2)
+    }
+}

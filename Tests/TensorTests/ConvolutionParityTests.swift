@@ -100,9 +100,10 @@ extension ConvolutionParityTests {
         let p = Self.random([c, hidden], &g), pb = Self.random([c], &g)
         let projected = Self.naiveInvertedResidual(x, expand: e, eb, depthwise: d, db, project: p, pb, stride: 1)
         let expected = NaiveKernels.gelu(zip(projected.data, x.data).map { $0 + $1 })
-        let fused = InvertedResidual.forward(x, expand: e, expandBias: eb, depthwise: Convolution.depthwiseWeight(d),
-                                             depthwiseBias: db, project: p, projectBias: pb)
-        #expect(fused.maxAbsDifference(Tensor(shape: [h, w, c], data: expected)) < 1e-4)
+        for set in KernelSets.all {
+            let fused = KernelSets.table(set).invertedResidual(x, e, eb, Convolution.depthwiseWeight(d), db, p, pb, 1, true)
+            #expect(fused.maxAbsDifference(Tensor(shape: [h, w, c], data: expected)) < 1e-4, "\(set)")
+        }
     }
 
     /// TinyViT's patch merging through the same fused kernel: stride 2 (odd and even sizes) and 1, no residual,
@@ -116,10 +117,11 @@ extension ConvolutionParityTests {
         let d = Self.random([hidden, 1, 3, 3], &g), db = Self.random([hidden], &g)
         let p = Self.random([hidden, hidden], &g), pb = Self.random([hidden], &g)
         let expected = Self.naiveInvertedResidual(x, expand: e, eb, depthwise: d, db, project: p, pb, stride: stride)
-        let fused = InvertedResidual.forward(x, expand: e, expandBias: eb, depthwise: Convolution.depthwiseWeight(d),
-                                             depthwiseBias: db, project: p, projectBias: pb, stride: stride, residual: false)
-        #expect(fused.shape == expected.shape)
-        #expect(fused.maxAbsDifference(expected) < 1e-4)
+        for set in KernelSets.all {
+            let fused = KernelSets.table(set).invertedResidual(x, e, eb, Convolution.depthwiseWeight(d), db, p, pb, stride, false)
+            #expect(fused.shape == expected.shape)
+            #expect(fused.maxAbsDifference(expected) < 1e-4, "\(set)")
+        }
     }
 
     @Test(arguments: [1, 37, 300])
@@ -132,9 +134,10 @@ extension ConvolutionParityTests {
         let h = NaiveKernels.linear(NaiveKernels.layerNorm(x, weight: nw, bias: nb, epsilon: 1e-5), weight: w1, bias: b1)
         let out = NaiveKernels.linear(Tensor(shape: [rows, hidden], data: NaiveKernels.gelu(h.data)), weight: w2, bias: b2)
         let expected = Tensor(shape: [rows, c], data: zip(out.data, x.data).map { $0 + $1 })
-        let fused = ResidualMLP.forward(x, normWeight: nw, normBias: nb, epsilon: 1e-5, fc1: w1, fc1Bias: b1, fc2: w2,
-                                        fc2Bias: b2)
-        #expect(fused.maxAbsDifference(expected) < 1e-4)
+        for set in KernelSets.all {
+            let fused = KernelSets.table(set).residualMLP(x, nw, nb, 1e-5, w1, b1, w2, b2)
+            #expect(fused.maxAbsDifference(expected) < 1e-4, "\(set)")
+        }
     }
 
     /// The decoder's first upscaling: transposed 2x2 conv with LayerNorm and GELU applied to each output row in

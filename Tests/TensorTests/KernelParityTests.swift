@@ -176,9 +176,11 @@ extension KernelParityTests {
                                             bias: weights.projectionBias).data
         var expected = x.data
         for y in 0..<h { for col in 0..<w { for ch in 0..<c { expected[(y * w + col) * c + ch] += projected[token(y, col) * c + ch] } } }
-        let fused = WindowAttention.forward(x, window: window, heads: heads, weights: weights)
-        #expect(fused.shape == x.shape)
-        let scale = expected.map(abs).max()!
-        #expect(fused.maxAbsDifference(Tensor(shape: x.shape, data: expected)) < 1e-5 * scale)
+        for set in KernelSets.all {
+            let fused = KernelSets.table(set).windowAttention(x, window, heads, weights)
+            #expect(fused.shape == x.shape)
+            let scale = expected.map(abs).max()!
+            #expect(fused.maxAbsDifference(Tensor(shape: x.shape, data: expected)) < 1e-5 * scale, "\(set)")
+        }
     }
 }

@@ -10,9 +10,13 @@ public final class LiteMedSAM: @unchecked Sendable {
     let promptEncoder: PromptEncoder
     let decoder: MaskDecoder
 
+    /// The engine's kernel set, chosen once for this CPU when the first model loads (KernelSelection).
+    static let kernels: EngineKernels = KernelSelection.install()
+
     /// Loads a checkpoint (the spec's cached checkpoint unless `path` is given); every tensor must fit.
     public init(weights path: String? = nil, spec: ModelSpec = .liteMedSAM) throws {
         MemoryReuse.configure()
+        _ = Self.kernels
         self.spec = spec
         let file = try ModelWeights.locate(explicit: path, spec: spec)
         guard spec.decoderDim == 256, spec.embeddingGrid == 64, spec.frameSize == 4 * spec.embeddingGrid else {

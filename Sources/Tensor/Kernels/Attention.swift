@@ -25,18 +25,59 @@ public enum Attention {
         }
     }
 
-    /// The row length of K^T and of the scores for lk keys: lk rounded up to 8, plus 8 more when that is a
-    /// multiple of 4 KB, where stores and loads 4 KB apart would falsely alias (4096 keys in SAM's decoder).
-    public static func keyStride(for lk: Int) -> Int {
-        let rounded = AttentionBlocks.roundUp(lk, 8)
-        return rounded % 1024 == 0 ? rounded + 8 : rounded
-    }
+    /// The row length of K^T and of the scores for lk keys, for the 8-lane kernels: lk rounded up to 8, plus 8
+    /// more when that is a multiple of 4 KB (4096 keys in SAM's decoder).
+    public static func keyStride(for lk: Int) -> Int { AttentionBlocks<SIMD8<Float>>.keyStride(for: lk) }
 
-    /// Runs attention for `groups` x `heads` pairs. `bias` (optional) is [heads, lq, lk], shared by all groups.
+    /// Runs attention for `groups` x `heads` pairs (8 lanes; AttentionKernel for other widths). `bias` (optional)
+    /// is [heads, lq, lk], shared by all groups.
     public static func forward(q: UnsafePointer<Float>, qLayout: Layout, k: UnsafePointer<Float>, kLayout: Layout,
                                v: UnsafePointer<Float>, vLayout: Layout, out: UnsafeMutablePointer<Float>, outLayout: Layout,
                                groups: Int, heads: Int, lq: Int, lk: Int, keyDim: Int, valueDim: Int, scale: Float,
                                bias: UnsafePointer<Float>? = nil) {
+        AttentionKernel<SIMD8<Float>>.forward(q: q, qLayout: qLayout, k: k, kLayout: kLayout, v: v, vLayout: vLayout, out: out,
+                                              outLayout: outLayout, groups: groups, heads: heads, lq: lq, lk: lk, keyDim: keyDim,
+                                              valueDim: valueDim, scale: scale, bias: bias)
+    }
+
+    /// Attention against keys and values already laid out as the kernels read them, so nothing is copied per
+    /// call (SAM's decoder: a few tokens against the 4096 cached image rows, for every prompt). Per head h: K
+    /// transposed at kT + h * kTHeadOffset, [keyDim, keyStride(for: lk)] (columns past lk are read but unused;
+    /// keep them finite), and V at v + h * vHeadOffset, [lk, valueDim] with valueDim a multiple of 16.
+    public static func forward(q: UnsafePointer<Float>, qLayout: Layout, kT: UnsafePointer<Float>, kTHeadOffset: Int,
+                               v: UnsafePointer<Float>, vHeadOffset: Int, out: UnsafeMutablePointer<Float>,
+                               outLayout: Layout, heads: Int, lq: Int, lk: Int, keyDim: Int, valueDim: Int, scale: Float) {
+        typealias Blocks = AttentionBlocks<SIMD8<Float>>
+        precondition(valueDim % 16 == 0, "cached attention needs a multiple of 16 value columns")
+        let keyStride = keyStride(for: lk)
+        FlopCounter.add(2 * heads * lq * lk * (keyDim + valueDim))
+        let (qp, kp, vp) = (UncheckedPointer(UnsafeMutablePointer(mutating: q)), UncheckedPointer(UnsafeMutablePointer(mutating: kT)),
+                            UncheckedPointer(UnsafeMutablePointer(mutating: v)))
+        let op = UncheckedPointer(out)
+        ParallelLoop.forRanges(count: heads, minimumChunk: 1) { range in
+            var scratch = Blocks.Scratch(lk: lk, keys: keyStride, keyDim: keyDim, values: valueDim, owned: false)
+            defer { scratch.deallocate() }
+            for h in range {
+                scratch.kT = kp.pointer + h * kTHeadOffset
+                scratch.v = vp.pointer + h * vHeadOffset
+                scratch.vStride = valueDim
+                Blocks.attend(q: qp.pointer + h * qLayout.headOffset, qRowStride: qLayout.rowStride, scratch: scratch,
+                              rows: lq, lk: lk, keys: keyStride, keyDim: keyDim, values: valueDim, scale: scale,
+                              bias: nil, out: op.pointer + h * outLayout.headOffset, outRowStride: outLayout.rowStride,
+                              valueDim: valueDim)
+            }
+        }
+    }
+}
+
+/// Scaled dot-product attention over (group, head) pairs for any lane width (Attention.forward's body).
+public enum AttentionKernel<V: FloatLanes> {
+    @inlinable
+    public static func forward(q: UnsafePointer<Float>, qLayout: Attention.Layout, k: UnsafePointer<Float>, kLayout: Attention.Layout,
+                               v: UnsafePointer<Float>, vLayout: Attention.Layout, out: UnsafeMutablePointer<Float>,
+                               outLayout: Attention.Layout, groups: Int, heads: Int, lq: Int, lk: Int, keyDim: Int, valueDim: Int,
+                               scale: Float, bias: UnsafePointer<Float>? = nil) {
+        typealias Blocks = AttentionBlocks<V>
         let pairs = groups * heads
         FlopCounter.add(2 * pairs * lq * lk * (keyDim + valueDim))
         let (qp, kp, vp) = (UncheckedPointer(UnsafeMutablePointer(mutating: q)), UncheckedPointer(UnsafeMutablePointer(mutating: k)),
@@ -44,11 +85,11 @@ public enum Attention {
         let op = UncheckedPointer(out)
         let bp = bias.map { UncheckedPointer(UnsafeMutablePointer(mutating: $0)) }
         // Rows of K^T and of the scores are keyStride(for: lk) long.
-        let keys = keyStride(for: lk), values = AttentionBlocks.roundUp(valueDim, 16)
+        let keys = Blocks.keyStride(for: lk), values = Blocks.roundUp(valueDim, Blocks.valueBlock)
         // One pair's query rows split over the threads when there are fewer pairs than threads (SAM's decoder).
         let rowParts = pairs >= ParallelLoop.threads ? 1 : max(1, min(ParallelLoop.threads, lq / 64))
         ParallelLoop.forRanges(count: pairs * rowParts, minimumChunk: 1) { range in
-            var scratch = AttentionBlocks.Scratch(lk: lk, keys: keys, keyDim: keyDim, values: values)
+            var scratch = Blocks.Scratch(lk: lk, keys: keys, keyDim: keyDim, values: values)
             defer { scratch.deallocate() }
             var loaded = -1
             for item in range {
@@ -62,42 +103,13 @@ public enum Attention {
                     loaded = pair
                 }
                 let rows = (lq * part / rowParts)..<(lq * (part + 1) / rowParts)
-                AttentionBlocks.attend(
+                Blocks.attend(
                     q: qp.pointer + g * qLayout.groupStride + h * qLayout.headOffset + rows.lowerBound * qLayout.rowStride,
                     qRowStride: qLayout.rowStride, scratch: scratch, rows: rows.count, lk: lk, keys: keys, keyDim: keyDim,
                     values: values, scale: scale,
                     bias: bp.map { $0.pointer + (h * lq + rows.lowerBound) * lk },
                     out: op.pointer + g * outLayout.groupStride + h * outLayout.headOffset + rows.lowerBound * outLayout.rowStride,
                     outRowStride: outLayout.rowStride, valueDim: valueDim)
-            }
-        }
-    }
-
-    /// Attention against keys and values already laid out as the kernels read them, so nothing is copied per
-    /// call (SAM's decoder: a few tokens against the 4096 cached image rows, for every prompt). Per head h: K
-    /// transposed at kT + h * kTHeadOffset, [keyDim, keyStride(for: lk)] (columns past lk are read but unused;
-    /// keep them finite), and V at v + h * vHeadOffset, [lk, valueDim] with valueDim a multiple of 16.
-    public static func forward(q: UnsafePointer<Float>, qLayout: Layout, kT: UnsafePointer<Float>, kTHeadOffset: Int,
-                               v: UnsafePointer<Float>, vHeadOffset: Int, out: UnsafeMutablePointer<Float>,
-                               outLayout: Layout, heads: Int, lq: Int, lk: Int, keyDim: Int, valueDim: Int, scale: Float) {
-        precondition(valueDim % 16 == 0, "cached attention needs a multiple of 16 value columns")
-        let keyStride = keyStride(for: lk)
-        FlopCounter.add(2 * heads * lq * lk * (keyDim + valueDim))
-        let (qp, kp, vp) = (UncheckedPointer(UnsafeMutablePointer(mutating: q)), UncheckedPointer(UnsafeMutablePointer(mutating: kT)),
-                            UncheckedPointer(UnsafeMutablePointer(mutating: v)))
-        let op = UncheckedPointer(out)
-        ParallelLoop.forRanges(count: heads, minimumChunk: 1) { range in
-            var scratch = AttentionBlocks.Scratch(lk: lk, keys: keyStride, keyDim: keyDim, values: valueDim,
-                                                  owned: false)
-            defer { scratch.deallocate() }
-            for h in range {
-                scratch.kT = kp.pointer + h * kTHeadOffset
-                scratch.v = vp.pointer + h * vHeadOffset
-                scratch.vStride = valueDim
-                AttentionBlocks.attend(q: qp.pointer + h * qLayout.headOffset, qRowStride: qLayout.rowStride, scratch: scratch,
-                                       rows: lq, lk: lk, keys: keyStride, keyDim: keyDim, values: valueDim, scale: scale,
-                                       bias: nil, out: op.pointer + h * outLayout.headOffset, outRowStride: outLayout.rowStride,
-                                       valueDim: valueDim)
             }
         }
     }

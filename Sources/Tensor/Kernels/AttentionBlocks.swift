@@ -1,26 +1,39 @@
 import Foundation
 
-/// The register-blocked pieces of Attention.forward for one (group, head) pair.
-enum AttentionBlocks {
-    typealias V = SIMD8<Float>
-
+/// The register-blocked pieces of attention for one (group, head) pair, for any lane width: scores 4 query rows
+/// by 3 vectors of keys at a time, P V 6 rows by 2 vectors of value columns.
+public enum AttentionBlocks<V: FloatLanes> {
+    @inlinable @inline(__always)
     static func roundUp(_ n: Int, _ multiple: Int) -> Int { (n + multiple - 1) / multiple * multiple }
 
     /// Query rows handled together: their scores [rowBlock, keys] stay in L1 from the products through the
     /// softmax to P V (a multiple of both the 4-row score block and the 6-row value block).
-    static let rowBlock = 12
+    @usableFromInline static var rowBlock: Int { 12 }
+
+    /// Value columns per P V block (two vectors); the scratch rounds the value dimension up to it.
+    @inlinable static var valueBlock: Int { 2 * V.scalarCount }
+
+    /// The row length of K^T and of the scores for lk keys: lk rounded up to whole vectors, plus one vector more
+    /// when that is a multiple of 4 KB, where stores and loads 4 KB apart would falsely alias.
+    @inlinable
+    public static func keyStride(for lk: Int) -> Int {
+        let rounded = roundUp(lk, V.scalarCount)
+        return rounded % 1024 == 0 ? rounded + V.scalarCount : rounded
+    }
 
     /// Per-thread buffers: K transposed [keyDim, keys] and V [lk, values] (row stride vStride), zero-padded (or
     /// the caller's matrices already in that form: `owned` false); scores [rowBlock, keys] and their inverse
     /// softmax sums; one block of scaled queries [4, keyDim] and one of output rows [6, values].
+    @usableFromInline
     struct Scratch {
-        var kT: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, vStride: Int
-        let scores: UnsafeMutablePointer<Float>, inverseSums: UnsafeMutablePointer<Float>
-        let queries: UnsafeMutablePointer<Float>, block: UnsafeMutablePointer<Float>
-        let keys: Int, values: Int
+        @usableFromInline var kT: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, vStride: Int
+        @usableFromInline let scores: UnsafeMutablePointer<Float>, inverseSums: UnsafeMutablePointer<Float>
+        @usableFromInline let queries: UnsafeMutablePointer<Float>, block: UnsafeMutablePointer<Float>
+        @usableFromInline let keys: Int, values: Int
         /// The buffers this scratch allocated (nil when it only points at the caller's).
-        let ownedK: UnsafeMutablePointer<Float>?, ownedV: UnsafeMutablePointer<Float>?
+        @usableFromInline let ownedK: UnsafeMutablePointer<Float>?, ownedV: UnsafeMutablePointer<Float>?
 
+        @inlinable
         init(lk: Int, keys: Int, keyDim: Int, values: Int, owned: Bool = true) {
             self.keys = keys
             self.values = values
@@ -37,6 +50,7 @@ enum AttentionBlocks {
             block = .allocate(capacity: 6 * values)
         }
 
+        @inlinable
         func deallocate() {
             ownedK?.deallocate(); ownedV?.deallocate()
             scores.deallocate(); inverseSums.deallocate(); queries.deallocate(); block.deallocate()
@@ -44,6 +58,7 @@ enum AttentionBlocks {
 
         /// Copies one pair's K (transposed; the padding stays zero) and points at its V where the kernels can
         /// read it in place (valueDim a multiple of 16), else copies V too.
+        @inlinable
         mutating func load(k: UnsafePointer<Float>, kRowStride: Int, v source: UnsafePointer<Float>, vRowStride: Int, lk: Int,
                            keyDim: Int, valueDim: Int) {
             let target = ownedK!
@@ -58,7 +73,7 @@ enum AttentionBlocks {
                 let row = k + j * kRowStride
                 var d = 0
                 while d + 8 <= keyDim {
-                    let x = AttentionBlocks.load(row + d)
+                    let x = SIMD8<Float>.load(row + d)
                     for lane in 0..<8 { target[(d + lane) * keys + j] = x[lane] }
                     d += 8
                 }
@@ -77,6 +92,7 @@ enum AttentionBlocks {
 
     /// Output rows [0, rows) of one pair, rowBlock rows at a time: scores, bias and unnormalized softmax, then
     /// P V scaled by the inverse sums, straight into `out` when valueDim is a multiple of 16.
+    @inlinable @inline(__always)
     static func attend(q: UnsafePointer<Float>, qRowStride: Int, scratch: Scratch, rows: Int, lk: Int, keys: Int,
                        keyDim: Int, values: Int, scale: Float, bias: UnsafePointer<Float>?,
                        out: UnsafeMutablePointer<Float>, outRowStride: Int, valueDim: Int) {
@@ -100,8 +116,8 @@ enum AttentionBlocks {
                 i += count
             }
             for row in 0..<blockRows {
-                let sum = Softmax.exponentiate(scratch.scores + row * keys, bias: bias.map { $0 + (first + row) * lk },
-                                               count: lk).sum
+                let sum = SoftmaxKernel<V>.exponentiate(scratch.scores + row * keys, bias: bias.map { $0 + (first + row) * lk },
+                                                        count: lk).sum
                 scratch.inverseSums[row] = 1 / sum
             }
             i = 0
@@ -109,7 +125,7 @@ enum AttentionBlocks {
                 let count = min(6, blockRows - i)
                 let (target, targetStride) = direct ? (out + (first + i) * outRowStride, outRowStride) : (scratch.block, values)
                 let p = scratch.scores + i * keys, inverse = scratch.inverseSums + i
-                for c in stride(from: 0, to: values, by: 16) {
+                for c in stride(from: 0, to: values, by: valueBlock) {
                     if count == 6 {
                         values6(p, keys, scratch.v + c, scratch.vStride, lk, inverse, target + c, targetStride)
                     } else {
@@ -130,18 +146,19 @@ enum AttentionBlocks {
     }
 
     /// Scores of 4 query rows (scaled, contiguous) against every key: s[i, j] = sum_d q[i, d] * kT[d, j],
-    /// 24 keys at a time in 12 accumulators, then the last 8-key columns.
-    @inline(__always)
+    /// 3 vectors of keys at a time in 12 accumulators, then the last single vectors.
+    @inlinable @inline(__always)
     static func scores4(_ q: UnsafePointer<Float>, _ kT: UnsafePointer<Float>, _ keys: Int, _ keyDim: Int,
                         _ s: UnsafeMutablePointer<Float>) {
         let (q0, q1, q2, q3) = (q, q + keyDim, q + 2 * keyDim, q + 3 * keyDim)
+        let (w1, w2) = (V.scalarCount, 2 * V.scalarCount)
         var j = 0
-        while j + 24 <= keys {
+        while j + 3 * w1 <= keys {
             var a00 = V(), a01 = V(), a02 = V(), a10 = V(), a11 = V(), a12 = V()
             var a20 = V(), a21 = V(), a22 = V(), a30 = V(), a31 = V(), a32 = V()
             for d in 0..<keyDim {
                 let k = kT + d * keys + j
-                let k0 = load(k), k1 = load(k + 8), k2 = load(k + 16)
+                let k0 = load(k), k1 = load(k + w1), k2 = load(k + w2)
                 var w = V(repeating: q0[d])
                 a00 = a00.addingFusedProduct(w, k0); a01 = a01.addingFusedProduct(w, k1); a02 = a02.addingFusedProduct(w, k2)
                 w = V(repeating: q1[d])
@@ -152,11 +169,11 @@ enum AttentionBlocks {
                 a30 = a30.addingFusedProduct(w, k0); a31 = a31.addingFusedProduct(w, k1); a32 = a32.addingFusedProduct(w, k2)
             }
             let t = s + j
-            store(a00, t); store(a01, t + 8); store(a02, t + 16)
-            store(a10, t + keys); store(a11, t + keys + 8); store(a12, t + keys + 16)
-            store(a20, t + 2 * keys); store(a21, t + 2 * keys + 8); store(a22, t + 2 * keys + 16)
-            store(a30, t + 3 * keys); store(a31, t + 3 * keys + 8); store(a32, t + 3 * keys + 16)
-            j += 24
+            store(a00, t); store(a01, t + w1); store(a02, t + w2)
+            store(a10, t + keys); store(a11, t + keys + w1); store(a12, t + keys + w2)
+            store(a20, t + 2 * keys); store(a21, t + 2 * keys + w1); store(a22, t + 2 * keys + w2)
+            store(a30, t + 3 * keys); store(a31, t + 3 * keys + w1); store(a32, t + 3 * keys + w2)
+            j += 3 * w1
         }
         while j < keys {
             var a0 = V(), a1 = V(), a2 = V(), a3 = V()
@@ -166,35 +183,29 @@ enum AttentionBlocks {
                 a2 = a2.addingFusedProduct(V(repeating: q2[d]), k); a3 = a3.addingFusedProduct(V(repeating: q3[d]), k)
             }
             store(a0, s + j); store(a1, s + keys + j); store(a2, s + 2 * keys + j); store(a3, s + 3 * keys + j)
-            j += 8
+            j += w1
         }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func scores1(_ q: UnsafePointer<Float>, _ kT: UnsafePointer<Float>, _ keys: Int, _ keyDim: Int,
                         _ s: UnsafeMutablePointer<Float>) {
-        for j in stride(from: 0, to: keys, by: 8) {
+        for j in stride(from: 0, to: keys, by: V.scalarCount) {
             var a = V()
             for d in 0..<keyDim { a = a.addingFusedProduct(V(repeating: q[d]), load(kT + d * keys + j)) }
             store(a, s + j)
         }
     }
 
-    @inline(__always)
-    static func addRow(_ s: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
-        var j = 0
-        while j + 8 <= n { store(load(s + j) + load(b + j), s + j); j += 8 }
-        while j < n { s[j] += b[j]; j += 1 }
-    }
-
-    /// 6 rows x 16 columns of P V: o[i, c] = scale[i] * sum_j p[i, j] * v[j, c].
-    @inline(__always)
+    /// 6 rows x 2 vectors of columns of P V: o[i, c] = scale[i] * sum_j p[i, j] * v[j, c].
+    @inlinable @inline(__always)
     static func values6(_ p: UnsafePointer<Float>, _ ps: Int, _ v: UnsafePointer<Float>, _ vs: Int, _ lk: Int,
                         _ scale: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ os: Int) {
         var a00 = V(), a01 = V(), a10 = V(), a11 = V(), a20 = V(), a21 = V()
         var a30 = V(), a31 = V(), a40 = V(), a41 = V(), a50 = V(), a51 = V()
+        let w1 = V.scalarCount
         for j in 0..<lk {
-            let v0 = load(v + j * vs), v1 = load(v + j * vs + 8)
+            let v0 = load(v + j * vs), v1 = load(v + j * vs + w1)
             var w = V(repeating: p[j])
             a00 = a00.addingFusedProduct(w, v0); a01 = a01.addingFusedProduct(w, v1)
             w = V(repeating: p[ps + j])
@@ -209,33 +220,31 @@ enum AttentionBlocks {
             a50 = a50.addingFusedProduct(w, v0); a51 = a51.addingFusedProduct(w, v1)
         }
         var w = V(repeating: scale[0])
-        store(a00 * w, o); store(a01 * w, o + 8)
+        store(a00 * w, o); store(a01 * w, o + w1)
         w = V(repeating: scale[1])
-        store(a10 * w, o + os); store(a11 * w, o + os + 8)
+        store(a10 * w, o + os); store(a11 * w, o + os + w1)
         w = V(repeating: scale[2])
-        store(a20 * w, o + 2 * os); store(a21 * w, o + 2 * os + 8)
+        store(a20 * w, o + 2 * os); store(a21 * w, o + 2 * os + w1)
         w = V(repeating: scale[3])
-        store(a30 * w, o + 3 * os); store(a31 * w, o + 3 * os + 8)
+        store(a30 * w, o + 3 * os); store(a31 * w, o + 3 * os + w1)
         w = V(repeating: scale[4])
-        store(a40 * w, o + 4 * os); store(a41 * w, o + 4 * os + 8)
+        store(a40 * w, o + 4 * os); store(a41 * w, o + 4 * os + w1)
         w = V(repeating: scale[5])
-        store(a50 * w, o + 5 * os); store(a51 * w, o + 5 * os + 8)
+        store(a50 * w, o + 5 * os); store(a51 * w, o + 5 * os + w1)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func values1(_ p: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ vs: Int, _ lk: Int, _ scale: Float,
                         _ o: UnsafeMutablePointer<Float>) {
         var a0 = V(), a1 = V()
         for j in 0..<lk {
             let w = V(repeating: p[j])
             a0 = a0.addingFusedProduct(w, load(v + j * vs))
-            a1 = a1.addingFusedProduct(w, load(v + j * vs + 8))
+            a1 = a1.addingFusedProduct(w, load(v + j * vs + V.scalarCount))
         }
-        store(a0 * V(repeating: scale), o); store(a1 * V(repeating: scale), o + 8)
+        store(a0 * V(repeating: scale), o); store(a1 * V(repeating: scale), o + V.scalarCount)
     }
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
-    }
+    @inlinable @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { V.load(p) }
+    @inlinable @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { v.store(p) }
 }

@@ -112,62 +112,20 @@ public enum Convolution {
         return out
     }
 
-    /// One output row of a depthwise convolution; `rows(iy)` gives input row iy, or nil outside (zero padding).
-    /// Each output pixel accumulates bias + its taps in registers, 32 channels at a time (ascending ky, kx).
+    /// One output row of a depthwise convolution (8 lanes; DepthwiseKernel for other widths).
     @inlinable @inline(__always)
     public static func depthwiseRow(rows: (Int) -> UnsafePointer<Float>?, outputRow oy: Int, outputWidth ow: Int,
                                     inputWidth w: Int, channels c: Int, kernel k: Int, stride: Int, padding: Int,
                                     taps: UnsafePointer<Float>, bias: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>) {
-        typealias V = SIMD8<Float>
-        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: k) { inputs in
-            for ky in 0..<k { inputs[ky] = rows(oy * stride - padding + ky) }
-            for ox in 0..<ow {
-                let x0 = ox * stride - padding
-                let kxRange = max(0, -x0)..<min(k, w - x0)
-                let to = target + ox * c
-                var ch = 0
-                while ch + 32 <= c {
-                    var a0 = load(bias + ch), a1 = load(bias + ch + 8), a2 = load(bias + ch + 16), a3 = load(bias + ch + 24)
-                    for ky in 0..<k {
-                        guard let row = inputs[ky] else { continue }
-                        for kx in kxRange {
-                            let from = row + (x0 + kx) * c + ch, tap = taps + (ky * k + kx) * c + ch
-                            a0 = a0.addingFusedProduct(load(from), load(tap))
-                            a1 = a1.addingFusedProduct(load(from + 8), load(tap + 8))
-                            a2 = a2.addingFusedProduct(load(from + 16), load(tap + 16))
-                            a3 = a3.addingFusedProduct(load(from + 24), load(tap + 24))
-                        }
-                    }
-                    store(a0, to + ch); store(a1, to + ch + 8); store(a2, to + ch + 16); store(a3, to + ch + 24)
-                    ch += 32
-                }
-                while ch + 8 <= c {
-                    var a = load(bias + ch)
-                    for ky in 0..<k {
-                        guard let row = inputs[ky] else { continue }
-                        for kx in kxRange { a = a.addingFusedProduct(load(row + (x0 + kx) * c + ch), load(taps + (ky * k + kx) * c + ch)) }
-                    }
-                    store(a, to + ch)
-                    ch += 8
-                }
-                while ch < c {
-                    var a = bias[ch]
-                    for ky in 0..<k {
-                        guard let row = inputs[ky] else { continue }
-                        for kx in kxRange { a = a.addingProduct(row[(x0 + kx) * c + ch], taps[(ky * k + kx) * c + ch]) }
-                    }
-                    to[ch] = a
-                    ch += 1
-                }
-            }
-        }
+        DepthwiseKernel<SIMD8<Float>>.row(rows: rows, outputRow: oy, outputWidth: ow, inputWidth: w, channels: c, kernel: k,
+                                          stride: stride, padding: padding, taps: taps, bias: bias, target: target)
     }
 
-    @inlinable @inline(__always) @usableFromInline static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    @inlinable @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
-    @inlinable @inline(__always) @usableFromInline static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    @inlinable @inline(__always) static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
@@ -211,5 +169,63 @@ public enum Convolution {
             }
         }
         return out
+    }
+}
+
+/// One output row of a depthwise convolution on channels-last rows, for any lane width.
+public enum DepthwiseKernel<V: FloatLanes> {
+    /// `rows(iy)` gives input row iy, or nil outside (zero padding). Each output pixel accumulates bias + its taps
+    /// in registers, four vectors of channels at a time (ascending ky, kx). Taps [k, k, C]. `gelu`: GELU applied
+    /// to the outputs before they are stored.
+    @inlinable @inline(__always)
+    public static func row(rows: (Int) -> UnsafePointer<Float>?, outputRow oy: Int, outputWidth ow: Int,
+                           inputWidth w: Int, channels c: Int, kernel k: Int, stride: Int, padding: Int,
+                           taps: UnsafePointer<Float>, bias: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>,
+                           gelu: Bool = false) {
+        let width = V.scalarCount, block = 4 * width
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: k) { inputs in
+            for ky in 0..<k { inputs[ky] = rows(oy * stride - padding + ky) }
+            for ox in 0..<ow {
+                let x0 = ox * stride - padding
+                let kxRange = max(0, -x0)..<min(k, w - x0)
+                let to = target + ox * c
+                var ch = 0
+                while ch + block <= c {
+                    var a0 = V.load(bias + ch), a1 = V.load(bias + ch + width)
+                    var a2 = V.load(bias + ch + 2 * width), a3 = V.load(bias + ch + 3 * width)
+                    for ky in 0..<k {
+                        guard let row = inputs[ky] else { continue }
+                        for kx in kxRange {
+                            let from = row + (x0 + kx) * c + ch, tap = taps + (ky * k + kx) * c + ch
+                            a0 = a0.addingFusedProduct(V.load(from), V.load(tap))
+                            a1 = a1.addingFusedProduct(V.load(from + width), V.load(tap + width))
+                            a2 = a2.addingFusedProduct(V.load(from + 2 * width), V.load(tap + 2 * width))
+                            a3 = a3.addingFusedProduct(V.load(from + 3 * width), V.load(tap + 3 * width))
+                        }
+                    }
+                    if gelu { (a0, a1, a2, a3) = (VectorMath<V>.gelu(a0), VectorMath<V>.gelu(a1), VectorMath<V>.gelu(a2), VectorMath<V>.gelu(a3)) }
+                    a0.store(to + ch); a1.store(to + ch + width); a2.store(to + ch + 2 * width); a3.store(to + ch + 3 * width)
+                    ch += block
+                }
+                while ch + width <= c {
+                    var a = V.load(bias + ch)
+                    for ky in 0..<k {
+                        guard let row = inputs[ky] else { continue }
+                        for kx in kxRange { a = a.addingFusedProduct(V.load(row + (x0 + kx) * c + ch), V.load(taps + (ky * k + kx) * c + ch)) }
+                    }
+                    (gelu ? VectorMath<V>.gelu(a) : a).store(to + ch)
+                    ch += width
+                }
+                while ch < c {
+                    var a = bias[ch]
+                    for ky in 0..<k {
+                        guard let row = inputs[ky] else { continue }
+                        for kx in kxRange { a = a.addingProduct(row[(x0 + kx) * c + ch], taps[(ky * k + kx) * c + ch]) }
+                    }
+                    to[ch] = gelu ? 0.5 * a * (1 + Foundation.erf(a * 0.70710678118654752)) : a
+                    ch += 1
+                }
+            }
+        }
     }
 }

@@ -1,28 +1,12 @@
-import CSIMD
 import Foundation
 import Parallelism
 
-extension SIMD8 where Scalar == Float {
-    /// self + a * b with one rounding, always one vector instruction (see CSIMD/simd_fma.h).
-    @inlinable @inline(__always)
-    public func addingFusedProduct(_ a: Self, _ b: Self) -> Self { volsam_fma8(a, b, self) }
-}
-
-/// Vectorized elementwise functions (8 lanes, fused multiply-adds) with float accuracy: erf, exp, GELU.
-public enum Elementwise {
-    public typealias Lanes = SIMD8<Float>
-
-    /// min(max(x, lo), hi) lane-wise, as compares and blends (SIMD's generic clamped() is not vectorized).
-    @inlinable @inline(__always)
-    @usableFromInline static func clamp(_ x: Lanes, _ lo: Float, _ hi: Float) -> Lanes {
-        let low = x.replacing(with: lo, where: x .< lo)
-        return low.replacing(with: hi, where: low .> hi)
-    }
-
+/// Vectorized elementwise functions with float accuracy (erf, exp, GELU), for any lane width.
+public enum VectorMath<Lanes: FloatLanes> {
     /// erf on [-4, 4] as a rational minimax approximation (Eigen's generic_fast_erf_float); +-1 outside.
     @inlinable @inline(__always)
     public static func erf(_ a: Lanes) -> Lanes {
-        let x = clamp(a, -4, 4)
+        let x = a.clamped(-4, 4)
         let x2 = x * x
         var p = Lanes(repeating: 2.77068142495902e-08).addingFusedProduct(x2, Lanes(repeating: -2.72614225801306e-10))
         p = Lanes(repeating: -2.10102402082508e-06).addingFusedProduct(x2, p)
@@ -41,7 +25,7 @@ public enum Elementwise {
     /// exp by range reduction (x = n ln2 + r) and a degree-6 polynomial for exp(r); 0 below -87.3, inf above 88.7.
     @inlinable @inline(__always)
     public static func exp(_ a: Lanes) -> Lanes {
-        let x = clamp(a, -87.3, 88.7)
+        let x = a.clamped(-87.3, 88.7)
         // Round to nearest by adding 1.5 * 2^23: the integer lands in the low mantissa bits of `shifted`.
         let magic = Lanes(repeating: 12_582_912)
         let shifted = x * Lanes(repeating: 1.442695040888963) + magic
@@ -54,9 +38,51 @@ public enum Elementwise {
         p = Lanes(repeating: 1.6666665459e-1).addingFusedProduct(p, r)
         p = Lanes(repeating: 5.0000001201e-1).addingFusedProduct(p, r)
         p = (r + 1).addingFusedProduct(p * r, r)
-        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        let integer = unsafeBitCast(shifted, to: Lanes.Integers.self) &- unsafeBitCast(magic, to: Lanes.Integers.self)
         return p * unsafeBitCast((integer &+ 127) &<< 23, to: Lanes.self)
     }
+
+    /// GELU with the exact erf form (torch.nn.GELU()): x / 2 * (1 + erf(x / sqrt 2)).
+    @inlinable @inline(__always)
+    public static func gelu(_ x: Lanes) -> Lanes {
+        let hx = Lanes(repeating: 0.5) * x
+        return hx.addingFusedProduct(hx, erf(x * Lanes(repeating: 0.70710678118654752)))
+    }
+
+    /// y = a + b over `count` values.
+    @inlinable @inline(__always)
+    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + Lanes.scalarCount <= count { (Lanes.load(a + i) + Lanes.load(b + i)).store(y + i); i += Lanes.scalarCount }
+        while i < count { y[i] = a[i] + b[i]; i += 1 }
+    }
+
+    /// GELU with the exact erf form (torch.nn.GELU()) over p[range], in place: x / 2 * (1 + erf(x / sqrt 2)).
+    @inlinable @inline(__always)
+    public static func geluRange(_ p: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+        let width = Lanes.scalarCount
+        var i = range.lowerBound
+        while i + width <= range.upperBound {
+            gelu(Lanes.load(p + i)).store(p + i)
+            i += width
+        }
+        while i < range.upperBound {
+            let x = p[i]
+            p[i] = 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752))
+            i += 1
+        }
+    }
+}
+
+/// The AVX2 (8-lane) elementwise functions, for the code that calls them directly (the decoder).
+public enum Elementwise {
+    public typealias Lanes = SIMD8<Float>
+
+    @inlinable @inline(__always)
+    public static func erf(_ a: Lanes) -> Lanes { VectorMath<Lanes>.erf(a) }
+
+    @inlinable @inline(__always)
+    public static func exp(_ a: Lanes) -> Lanes { VectorMath<Lanes>.exp(a) }
 
     /// GELU with the exact erf form (torch.nn.GELU()): x / 2 * (1 + erf(x / sqrt 2)), in place.
     public static func gelu(_ values: inout [Float]) {
@@ -69,20 +95,5 @@ public enum Elementwise {
     }
 
     @inlinable @inline(__always)
-    public static func geluRange(_ p: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
-        var i = range.lowerBound
-        let half = Lanes(repeating: 0.5), invSqrt2 = Lanes(repeating: 0.70710678118654752)
-        while i + 8 <= range.upperBound {
-            let raw = UnsafeMutableRawPointer(p + i)
-            let x = raw.loadUnaligned(as: Lanes.self)
-            let hx = half * x
-            raw.storeBytes(of: hx.addingFusedProduct(hx, erf(x * invSqrt2)), as: Lanes.self)
-            i += 8
-        }
-        while i < range.upperBound {
-            let x = p[i]
-            p[i] = 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752))
-            i += 1
-        }
-    }
+    public static func geluRange(_ p: UnsafeMutablePointer<Float>, _ range: Range<Int>) { VectorMath<Lanes>.geluRange(p, range) }
 }

@@ -10,8 +10,19 @@ import Parallelism
 public enum InvertedResidual {
     public static let tileRows = 8
 
+    /// Runs the AVX-512 kernels when they are installed.
     public static func forward(_ x: Tensor, expand: Tensor, expandBias: Tensor, depthwise: Tensor, depthwiseBias: Tensor,
                                project: Tensor, projectBias: Tensor, stride: Int = 1, residual: Bool = true) -> Tensor {
+        EngineKernels.table.invertedResidual(x, expand, expandBias, depthwise, depthwiseBias, project, projectBias, stride, residual)
+    }
+}
+
+/// InvertedResidual.forward for any lane width.
+public enum InvertedResidualKernel<V: FloatLanes> {
+    @inlinable
+    public static func forward(_ x: Tensor, expand: Tensor, expandBias: Tensor, depthwise: Tensor, depthwiseBias: Tensor,
+                               project: Tensor, projectBias: Tensor, stride: Int, residual: Bool) -> Tensor {
+        let tileRows = InvertedResidual.tileRows
         let (h, w, c) = (x.shape[0], x.shape[1], x.shape[2])
         let (hidden, cout) = (expand.shape[0], project.shape[0])
         precondition(!residual || (stride == 1 && cout == c), "a residual needs stride 1 and as many output channels")
@@ -50,26 +61,30 @@ public enum InvertedResidual {
                         for i in 0..<(count * w) { (target + i * hidden).update(from: eb.pointer, count: hidden) }
                         GEMM.multiply(input.pointer + row * w * c, e.pointer, into: target, m: count * w, n: hidden,
                                       k: c, transposeB: true, beta: 1, parallel: false)
-                        Elementwise.geluRange(target, 0..<(count * rowLength))
+                        VectorMath<V>.geluRange(target, 0..<(count * rowLength))
                         row += count
                     }
                     computed = needed
                     for oy in first..<last {
-                        Convolution.depthwiseRow(
+                        DepthwiseKernel<V>.row(
                             rows: { iy in iy >= 0 && iy < h ? UnsafePointer(expanded + (iy % ring) * rowLength) : nil },
                             outputRow: oy, outputWidth: ow, inputWidth: w, channels: hidden, kernel: 3, stride: stride,
-                            padding: 1, taps: d.pointer, bias: db.pointer, target: filtered + (oy - first) * ow * hidden)
+                            padding: 1, taps: d.pointer, bias: db.pointer, target: filtered + (oy - first) * ow * hidden,
+                            gelu: true)
                     }
                     let pixels = (last - first) * ow
-                    Elementwise.geluRange(filtered, 0..<(pixels * hidden))
                     // conv3 + bias (+ residual, then GELU).
                     let target = output.pointer + first * ow * cout, source = input.pointer + first * w * c
                     for i in 0..<pixels {
-                        for ch in 0..<cout { target[i * cout + ch] = (residual ? source[i * c + ch] : 0) + pb.pointer[ch] }
+                        if residual {
+                            VectorMath<V>.add(source + i * c, pb.pointer, into: target + i * cout, count: cout)
+                        } else {
+                            (target + i * cout).update(from: pb.pointer, count: cout)
+                        }
                     }
                     GEMM.multiply(filtered, p.pointer, into: target, m: pixels, n: cout, k: hidden, transposeB: true,
                                   beta: 1, parallel: false)
-                    if residual { Elementwise.geluRange(target, 0..<(pixels * cout)) }
+                    if residual { VectorMath<V>.geluRange(target, 0..<(pixels * cout)) }
                 }
             }
         } } } } } } } }

@@ -24,7 +24,7 @@ public enum LayerNorm {
 }
 
 extension LayerNorm {
-    typealias V = SIMD8<Float>
+    public typealias V = SIMD8<Float>
 
     /// In place over `rows` consecutive rows of C = weight.count values (for fused epilogues).
     public static func inPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, weight: Tensor, bias: Tensor, epsilon: Float) {
@@ -34,27 +34,38 @@ extension LayerNorm {
         } }
     }
 
-    /// One row: mean, biased variance (two passes, 8 lanes), then (x - mean) / sqrt(var + eps) * w + b.
-    @inline(__always)
-    static func row(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ c: Int, _ w: UnsafePointer<Float>,
-                    _ b: UnsafePointer<Float>, _ epsilon: Float) {
+    /// One row (8 lanes; LayerNormKernel for other widths).
+    @inlinable @inline(__always)
+    public static func row(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ c: Int, _ w: UnsafePointer<Float>,
+                           _ b: UnsafePointer<Float>, _ epsilon: Float) {
+        LayerNormKernel<V>.row(x, into: y, c, w, b, epsilon)
+    }
+}
+
+/// Layer normalization of one row, for any lane width.
+public enum LayerNormKernel<V: FloatLanes> {
+    /// One row: mean, biased variance (two passes), then (x - mean) / sqrt(var + eps) * w + b.
+    @inlinable @inline(__always)
+    public static func row(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ c: Int, _ w: UnsafePointer<Float>,
+                           _ b: UnsafePointer<Float>, _ epsilon: Float) {
+        let width = V.scalarCount
         var lanes = V(), i = 0
-        while i + 8 <= c { lanes += Convolution.load(x + i); i += 8 }
+        while i + width <= c { lanes += V.load(x + i); i += width }
         var sum = lanes.sum()
         while i < c { sum += x[i]; i += 1 }
         let mean = sum / Float(c)
         var squares = V(), j = 0
         let m = V(repeating: mean)
-        while j + 8 <= c { let d = Convolution.load(x + j) - m; squares = squares.addingFusedProduct(d, d); j += 8 }
+        while j + width <= c { let d = V.load(x + j) - m; squares = squares.addingFusedProduct(d, d); j += width }
         var total = squares.sum()
         while j < c { let d = x[j] - mean; total += d * d; j += 1 }
         let inv = 1 / (total / Float(c) + epsilon).squareRoot()
         let scale = V(repeating: inv)
         var o = 0
-        while o + 8 <= c {
-            let normalized = (Convolution.load(x + o) - m) * scale
-            Convolution.store(Convolution.load(b + o).addingFusedProduct(normalized, Convolution.load(w + o)), y + o)
-            o += 8
+        while o + width <= c {
+            let normalized = (V.load(x + o) - m) * scale
+            V.load(b + o).addingFusedProduct(normalized, V.load(w + o)).store(y + o)
+            o += width
         }
         while o < c { y[o] = (x[o] - mean) * inv * w[o] + b[o]; o += 1 }
     }
@@ -111,49 +122,60 @@ public enum Softmax {
         while j < n { p[j] *= scale[0]; j += 1 }
     }
 
-    /// The unnormalized half of a softmax, in place over `count` values: x (+ bias, when given) -> exp(x - max),
-    /// with a vector running sum (the last partial 8 lanes go through the same vector exp). Returns the maximum
-    /// (of x + bias) and the sum of the exponentials; callers fold 1 / sum into whatever reads the row next.
+    /// The unnormalized half of a softmax (8 lanes; SoftmaxKernel for other widths).
     @inlinable @inline(__always)
     public static func exponentiate(_ p: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil,
                                     count n: Int) -> (maximum: Float, sum: Float) {
-        typealias V = SIMD8<Float>
+        SoftmaxKernel<SIMD8<Float>>.exponentiate(p, bias: bias, count: n)
+    }
+}
+
+/// The unnormalized half of a softmax, for any lane width.
+public enum SoftmaxKernel<V: FloatLanes> {
+    /// In place over `count` values: x (+ bias, when given) -> exp(x - max), with a vector running sum (the last
+    /// partial lanes go through the same vector exp). Returns the maximum (of x + bias) and the sum of the
+    /// exponentials; callers fold 1 / sum into whatever reads the row next.
+    @inlinable @inline(__always)
+    public static func exponentiate(_ p: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil,
+                                    count n: Int) -> (maximum: Float, sum: Float) {
+        let width = V.scalarCount
         var lanes = V(repeating: -.infinity)
         var i = 0
         if let bias {
-            while i + 8 <= n {
-                let v = Convolution.load(p + i) + Convolution.load(bias + i)
-                Convolution.store(v, p + i)
-                lanes = lanes.replacing(with: v, where: v .> lanes)
-                i += 8
+            while i + width <= n {
+                let v = V.load(p + i) + V.load(bias + i)
+                v.store(p + i)
+                lanes = lanes.lanewiseMaximum(v)
+                i += width
             }
             for j in i..<n { p[j] += bias[j] }
         } else {
-            while i + 8 <= n {
-                let v = Convolution.load(p + i)
-                lanes = lanes.replacing(with: v, where: v .> lanes)
-                i += 8
+            while i + width <= n {
+                let v = V.load(p + i)
+                lanes = lanes.lanewiseMaximum(v)
+                i += width
             }
         }
-        var top = max(max(max(lanes[0], lanes[1]), max(lanes[2], lanes[3])), max(max(lanes[4], lanes[5]), max(lanes[6], lanes[7])))
+        var top = lanes.largest()
         while i < n { top = max(top, p[i]); i += 1 }
         let shift = V(repeating: top)
         var sums = V()
         i = 0
-        while i + 8 <= n {
-            let e = Elementwise.exp(Convolution.load(p + i) - shift)
-            Convolution.store(e, p + i)
+        while i + width <= n {
+            let e = VectorMath<V>.exp(V.load(p + i) - shift)
+            e.store(p + i)
             sums += e
-            i += 8
+            i += width
         }
         if i < n {
             var tail = V(repeating: -.infinity)
             for lane in 0..<(n - i) { tail[lane] = p[i + lane] }
-            var e = Elementwise.exp(tail - shift)
-            for lane in (n - i)..<8 { e[lane] = 0 }
+            var e = VectorMath<V>.exp(tail - shift)
+            for lane in (n - i)..<width { e[lane] = 0 }
             for lane in 0..<(n - i) { p[i + lane] = e[lane] }
             sums += e
         }
         return (top, sums.sum())
     }
 }
+

@@ -7,8 +7,19 @@ import Parallelism
 public enum ResidualMLP {
     public static let tileRows = 256
 
+    /// Runs the AVX-512 kernels when they are installed.
     public static func forward(_ x: Tensor, normWeight: Tensor, normBias: Tensor, epsilon: Float, fc1: Tensor,
                                fc1Bias: Tensor, fc2: Tensor, fc2Bias: Tensor) -> Tensor {
+        EngineKernels.table.residualMLP(x, normWeight, normBias, epsilon, fc1, fc1Bias, fc2, fc2Bias)
+    }
+}
+
+/// ResidualMLP.forward for any lane width.
+public enum ResidualMLPKernel<V: FloatLanes> {
+    @inlinable
+    public static func forward(_ x: Tensor, normWeight: Tensor, normBias: Tensor, epsilon: Float, fc1: Tensor,
+                               fc1Bias: Tensor, fc2: Tensor, fc2Bias: Tensor) -> Tensor {
+        let tileRows = ResidualMLP.tileRows
         let c = x.shape.last!, rows = x.count / c, hidden = fc1.shape[0]
         FlopCounter.add(4 * rows * c * hidden)
         var out = Tensor.uninitialized(x.shape)
@@ -33,17 +44,17 @@ public enum ResidualMLP {
                     let first = tile * tileRows, count = min(tileRows, rows - first)
                     let source = input.pointer + first * c, target = output.pointer + first * c
                     for r in 0..<count {
-                        LayerNorm.row(source + r * c, into: normTile + r * c, c, gamma.pointer, beta.pointer, epsilon)
+                        LayerNormKernel<V>.row(source + r * c, into: normTile + r * c, c, gamma.pointer, beta.pointer, epsilon)
                         (hiddenTile + r * hidden).update(from: b1.pointer, count: hidden)
                     }
                     GEMM.multiply(normTile, w1.pointer, into: hiddenTile, m: count, n: hidden, k: c,
                                   transposeB: true, beta: 1, parallel: false)
-                    Elementwise.geluRange(hiddenTile, 0..<(count * hidden))
+                    VectorMath<V>.geluRange(hiddenTile, 0..<(count * hidden))
                     for r in 0..<count {  // the residual and fc2's bias, then fc2 adds onto them
                         var ch = 0
-                        while ch + 8 <= c {
-                            Convolution.store(Convolution.load(source + r * c + ch) + Convolution.load(b2.pointer + ch), target + r * c + ch)
-                            ch += 8
+                        while ch + V.scalarCount <= c {
+                            (V.load(source + r * c + ch) + V.load(b2.pointer + ch)).store(target + r * c + ch)
+                            ch += V.scalarCount
                         }
                         while ch < c { target[r * c + ch] = source[r * c + ch] + b2.pointer[ch]; ch += 1 }
                     }

@@ -9,7 +9,7 @@ import Parallelism
 /// F.pad, so they normalize to the norm's bias; they take part in the attention and are dropped at the scatter.
 public enum WindowAttention {
     /// Tokens per chunk, about: a chunk's [q | k | v] rows (3C floats each) plus its normalized rows fit in L2.
-    static let chunkTokens = 256
+    public static let chunkTokens = 256
 
     /// Weights as torch stores them: qkv [3C, C] with per-head [q | k | v] output columns, projection [C, C],
     /// positionBias [heads, window^2, window^2].
@@ -25,8 +25,17 @@ public enum WindowAttention {
         }
     }
 
-    /// `x` [H, W, C] -> [H, W, C], C = heads x head size.
+    /// `x` [H, W, C] -> [H, W, C], C = heads x head size. Runs the AVX-512 kernels when they are installed.
     public static func forward(_ x: Tensor, window: Int, heads: Int, weights: Weights) -> Tensor {
+        EngineKernels.table.windowAttention(x, window, heads, weights)
+    }
+}
+
+/// WindowAttention.forward for any lane width.
+public enum WindowAttentionKernel<V: FloatLanes> {
+    @inlinable
+    public static func forward(_ x: Tensor, window: Int, heads: Int, weights: WindowAttention.Weights) -> Tensor {
+        let chunkTokens = WindowAttention.chunkTokens
         let (h, w, c) = (x.shape[0], x.shape[1], x.shape[2])
         let (down, across) = WindowPartition.grid(h: h, w: w, window: window)
         let n = window * window, windows = down * across, headDim = c / heads
@@ -50,8 +59,8 @@ public enum WindowAttention {
                             for t in 0..<rows {
                                 let (y, column) = WindowPartition.position(first * n + t, window: window, across: across)
                                 if y < h && column < w {
-                                    LayerNorm.row(input.pointer + (y * w + column) * c, into: normalized + t * c, c,
-                                                  gamma.pointer, beta.pointer, wt.epsilon)
+                                    LayerNormKernel<V>.row(input.pointer + (y * w + column) * c, into: normalized + t * c, c,
+                                                           gamma.pointer, beta.pointer, wt.epsilon)
                                 } else {
                                     (normalized + t * c).update(from: beta.pointer, count: c)
                                 }
@@ -60,7 +69,7 @@ public enum WindowAttention {
                             GEMM.multiply(normalized, qkv.pointer, into: packed, m: rows, n: 3 * c, k: c, transposeB: true,
                                           beta: 1, parallel: false)
                             let layout = Attention.Layout(groupStride: n * 3 * c, headOffset: 3 * headDim, rowStride: 3 * c)
-                            Attention.forward(q: packed, qLayout: layout, k: packed + headDim, kLayout: layout,
+                            AttentionKernel<V>.forward(q: packed, qLayout: layout, k: packed + headDim, kLayout: layout,
                                               v: packed + 2 * headDim, vLayout: layout, out: normalized,
                                               outLayout: .init(groupStride: n * c, headOffset: headDim, rowStride: c),
                                               groups: count, heads: heads, lq: n, lk: n, keyDim: headDim, valueDim: headDim,
@@ -72,7 +81,7 @@ public enum WindowAttention {
                                 let (y, column) = WindowPartition.position(first * n + t, window: window, across: across)
                                 guard y < h && column < w else { continue }
                                 let offset = (y * w + column) * c
-                                add(input.pointer + offset, packed + t * c, into: output.pointer + offset, count: c)
+                                VectorMath<V>.add(input.pointer + offset, packed + t * c, into: output.pointer + offset, count: c)
                             }
                         }
                     }
@@ -80,12 +89,5 @@ public enum WindowAttention {
             }
         }
         return out
-    }
-
-    @inline(__always)
-    static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count { Convolution.store(Convolution.load(a + i) + Convolution.load(b + i), y + i); i += 8 }
-        while i < count { y[i] = a[i] + b[i]; i += 1 }
     }
 }
