@@ -1,6 +1,6 @@
 import Tensor
 
-/// The encoder's fused kernels specialized for 16 lanes. This module is compiled for AVX-512 (Package.swift): any
+/// The encoder's fused kernels and the decoder's no-packing GEMM specialized for 16 lanes. This module is compiled for AVX-512 (Package.swift): any
 /// of its code, `table` included, may only run on a CPU that has it, so the choice is made elsewhere
 /// (SAM's KernelSelection, compiled for AVX2) and only then is `table` read.
 public enum AVX512Kernels {
@@ -19,5 +19,6 @@ public enum AVX512Kernels {
         residualMLP: { x, normWeight, normBias, epsilon, fc1, fc1Bias, fc2, fc2Bias in
             ResidualMLPKernel<Lanes>.forward(x, normWeight: normWeight, normBias: normBias, epsilon: epsilon, fc1: fc1,
                                              fc1Bias: fc1Bias, fc2: fc2, fc2Bias: fc2Bias)
-        })
+        },
+        smallGEMM: { SmallGEMMKernel<Lanes>.multiply($0, lda: $1, $2, into: $3, ldc: $4, m: $5, accumulate: $6) })
 }

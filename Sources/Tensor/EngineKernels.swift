@@ -11,13 +11,18 @@ public enum EngineKernels: Sendable, CustomStringConvertible {
         public var windowAttention: @Sendable (Tensor, Int, Int, WindowAttention.Weights) -> Tensor
         public var invertedResidual: @Sendable (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Int, Bool) -> Tensor
         public var residualMLP: @Sendable (Tensor, Tensor, Tensor, Float, Tensor, Tensor, Tensor, Tensor) -> Tensor
+        /// SmallGEMM's product on a B packed for this set: (a, lda, b, c, ldc, m, accumulate).
+        public var smallGEMM: @Sendable (UnsafePointer<Float>, Int, SmallGEMM.PackedB, UnsafeMutablePointer<Float>, Int, Int, Bool) -> Void
 
         public init(windowAttention: @escaping @Sendable (Tensor, Int, Int, WindowAttention.Weights) -> Tensor,
                     invertedResidual: @escaping @Sendable (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Int, Bool) -> Tensor,
-                    residualMLP: @escaping @Sendable (Tensor, Tensor, Tensor, Float, Tensor, Tensor, Tensor, Tensor) -> Tensor) {
+                    residualMLP: @escaping @Sendable (Tensor, Tensor, Tensor, Float, Tensor, Tensor, Tensor, Tensor) -> Tensor,
+                    smallGEMM: @escaping @Sendable (UnsafePointer<Float>, Int, SmallGEMM.PackedB, UnsafeMutablePointer<Float>, Int, Int,
+                                                    Bool) -> Void) {
             self.windowAttention = windowAttention
             self.invertedResidual = invertedResidual
             self.residualMLP = residualMLP
+            self.smallGEMM = smallGEMM
         }
     }
 
@@ -31,7 +36,8 @@ public enum EngineKernels: Sendable, CustomStringConvertible {
         residualMLP: {
             ResidualMLPKernel<SIMD8<Float>>.forward($0, normWeight: $1, normBias: $2, epsilon: $3, fc1: $4, fc1Bias: $5, fc2: $6,
                                                     fc2Bias: $7)
-        })
+        },
+        smallGEMM: { SmallGEMMKernel<SIMD8<Float>>.multiply($0, lda: $1, $2, into: $3, ldc: $4, m: $5, accumulate: $6) })
 
     /// The wider kernels in use, nil for the AVX2 ones (set once, at start-up, by SAM's KernelSelection).
     nonisolated(unsafe) public private(set) static var wide: Table?

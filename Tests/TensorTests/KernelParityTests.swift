@@ -103,18 +103,20 @@ extension KernelParityTests {
 }
 
 extension KernelParityTests {
-    /// Row and column remainders (m not a multiple of 6; last strips of 8, 3 and 13 columns), strides wider than
-    /// the operands, overwrite and accumulate.
-    @Test(arguments: [(128, 640, 56), (13, 24, 7), (5, 8, 64), (6, 16, 1), (31, 19, 5), (7, 13, 3), (30, 45, 20)])
+    /// Row and column remainders (m not a multiple of 6; last strips of 8, 3 and 13 columns, or 16, 19 and 13 for
+    /// the 32-column strips of the AVX-512 set), strides wider than the operands, overwrite and accumulate, on
+    /// both kernel sets.
+    @Test(arguments: [(128, 640, 56), (13, 24, 7), (5, 8, 64), (6, 16, 1), (31, 19, 5), (7, 13, 3), (30, 45, 20), (12, 48, 9)])
     func smallGEMMMatchesTheDefinition(m: Int, n: Int, k: Int) {
         var g = Generator(state: UInt64(m * 31 + n + k))
         let (lda, ldb, ldc) = (k + 3, n + 8, n + 5)
         let a = Self.random([m * lda], &g).data, b = Self.random([k * ldb], &g).data, start = Self.random([m * ldc], &g).data
-        for accumulate in [false, true] {
+        for set in KernelSets.all {
+          for accumulate in [false, true] {
             var c = start
             a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                SmallGEMM.multiply(ap.baseAddress!, lda: lda, bp.baseAddress!, ldb: ldb, into: cp.baseAddress!, ldc: ldc,
-                                   m: m, n: n, k: k, accumulate: accumulate)
+                let packed = SmallGEMM.PackedB(bp.baseAddress!, ldb: ldb, k: k, n: n, strip: KernelSets.strip(set))
+                KernelSets.table(set).smallGEMM(ap.baseAddress!, lda, packed, cp.baseAddress!, ldc, m, accumulate)
             } } }
             var worst: Float = 0
             for i in 0..<m {
@@ -128,7 +130,8 @@ extension KernelParityTests {
                     worst = max(worst, abs(c[i * ldc + j] - expected))
                 }
             }
-            #expect(worst < 1e-4, "accumulate \(accumulate)")
+            #expect(worst < 1e-4, "\(set), accumulate \(accumulate)")
+          }
         }
     }
 }

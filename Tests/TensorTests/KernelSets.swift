@@ -16,4 +16,9 @@ enum KernelSets {
     static func table(_ set: EngineKernels) -> EngineKernels.Table {
         set == .avx2 ? EngineKernels.avx2Table : AVX512Kernels.table
     }
+
+    /// SmallGEMM's strip width for a set.
+    static func strip(_ set: EngineKernels) -> Int {
+        set == .avx2 ? 16 : 32
+    }
 }
