@@ -1,0 +1,102 @@
+import Foundation
+
+/// The decoder's 2x2 stride-2 transposed convolution (torch.nn.ConvTranspose2d(kernel 2, stride 2)) on channels-last
+/// images, with its reverse-mode pass. An image [H, W, C] is a Matrix of H*W rows; each of the four taps is a
+/// product of the input rows with W[:, :, ky, kx].
+public enum TransposedConvOp {
+    /// weight in PyTorch's layout [Cin, Cout, 2, 2]: the tap's [Cin, Cout] matrix.
+    static func tap<S>(_ weight: [S], cin: Int, cout: Int, _ t: Int) -> Matrix<S> {
+        var m = Matrix<S>(zeros: cin, cout)
+        for i in 0..<cin { for o in 0..<cout { m.values[i * cout + o] = weight[(i * cout + o) * 4 + t] } }
+        return m
+    }
+
+    /// x [h * w, cin] -> [2h * 2w, cout].
+    public static func forward<S>(_ x: Matrix<S>, height h: Int, width w: Int, weight: [S], bias: [S]) -> Matrix<S> {
+        let (cin, cout) = (x.columns, bias.count)
+        precondition(x.rows == h * w && weight.count == cin * cout * 4)
+        var y = Matrix<S>(zeros: 4 * h * w, cout)
+        for t in 0..<4 {
+            let part = x.multiplied(by: tap(weight, cin: cin, cout: cout, t))
+            let (ky, kx) = (t / 2, t % 2)
+            for i in 0..<h {
+                for j in 0..<w {
+                    let row = (2 * i + ky) * 2 * w + 2 * j + kx
+                    for o in 0..<cout { y.values[row * cout + o] = part.values[(i * w + j) * cout + o] + bias[o] }
+                }
+            }
+        }
+        return y
+    }
+
+    /// dx = sum over taps of dY_t W_t^T; dW_t = X^T dY_t; db = sum of dy.
+    public static func backward<S>(_ dy: Matrix<S>, x: Matrix<S>, height h: Int, width w: Int, weight: [S])
+        -> (dx: Matrix<S>, dWeight: [S], dBias: [S]) {
+        let (cin, cout) = (x.columns, dy.columns)
+        var dx = Matrix<S>(zeros: h * w, cin)
+        var dWeight = [S](repeating: 0, count: cin * cout * 4)
+        for t in 0..<4 {
+            let (ky, kx) = (t / 2, t % 2)
+            var dyt = Matrix<S>(zeros: h * w, cout)
+            for i in 0..<h {
+                for j in 0..<w {
+                    let row = (2 * i + ky) * 2 * w + 2 * j + kx
+                    for o in 0..<cout { dyt.values[(i * w + j) * cout + o] = dy.values[row * cout + o] }
+                }
+            }
+            dx = dx + dyt.multiplied(by: tap(weight, cin: cin, cout: cout, t), transposeOther: true)
+            let dw = x.multiplied(by: dyt, transposeSelf: true)
+            for i in 0..<cin { for o in 0..<cout { dWeight[(i * cout + o) * 4 + t] = dw.values[i * cout + o] } }
+        }
+        return (dx, dWeight, dy.columnSums())
+    }
+}
+
+/// Bilinear resizing with PyTorch's align_corners=False (F.interpolate mode="bilinear") of channels-last images, with
+/// its reverse-mode pass (each output's gradient scattered back to its four sources).
+public enum BilinearResizeOp {
+    /// For each output index: the two source indices and the second one's weight (PyTorch's source index rule).
+    static func taps(input: Int, output: Int) -> [(i0: Int, i1: Int, t: Double)] {
+        let scale = Double(input) / Double(output)
+        return (0..<output).map { o in
+            let source = max(0, (Double(o) + 0.5) * scale - 0.5)
+            let i0 = min(Int(source), input - 1)
+            return (i0, min(i0 + 1, input - 1), source - Double(i0))
+        }
+    }
+
+    /// x [h * w, c] -> [oh * ow, c].
+    public static func forward<S>(_ x: Matrix<S>, height h: Int, width w: Int, toHeight oh: Int, width ow: Int) -> Matrix<S> {
+        let (ys, xs, c) = (taps(input: h, output: oh), taps(input: w, output: ow), x.columns)
+        var y = Matrix<S>(zeros: oh * ow, c)
+        for (oy, ty) in ys.enumerated() {
+            for (ox, tx) in xs.enumerated() {
+                let (wy, wx) = (S(ty.t), S(tx.t))
+                for ch in 0..<c {
+                    let top = x[ty.i0 * w + tx.i0, ch] * (1 - wx) + x[ty.i0 * w + tx.i1, ch] * wx
+                    let bottom = x[ty.i1 * w + tx.i0, ch] * (1 - wx) + x[ty.i1 * w + tx.i1, ch] * wx
+                    y[oy * ow + ox, ch] = top * (1 - wy) + bottom * wy
+                }
+            }
+        }
+        return y
+    }
+
+    public static func backward<S>(_ dy: Matrix<S>, height h: Int, width w: Int, toHeight oh: Int, width ow: Int) -> Matrix<S> {
+        let (ys, xs, c) = (taps(input: h, output: oh), taps(input: w, output: ow), dy.columns)
+        var dx = Matrix<S>(zeros: h * w, c)
+        for (oy, ty) in ys.enumerated() {
+            for (ox, tx) in xs.enumerated() {
+                let (wy, wx) = (S(ty.t), S(tx.t))
+                for ch in 0..<c {
+                    let g = dy[oy * ow + ox, ch]
+                    dx[ty.i0 * w + tx.i0, ch] += g * (1 - wy) * (1 - wx)
+                    dx[ty.i0 * w + tx.i1, ch] += g * (1 - wy) * wx
+                    dx[ty.i1 * w + tx.i0, ch] += g * wy * (1 - wx)
+                    dx[ty.i1 * w + tx.i1, ch] += g * wy * wx
+                }
+            }
+        }
+        return dx
+    }
+}
