@@ -32,6 +32,8 @@ public struct AttentionLayer<S: TrainingScalar>: Sendable {
 
     var scale: S { 1 / S(q.outputs / heads).squareRoot() }
 
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func forward(q qIn: Matrix<S>, k kIn: Matrix<S>, v vIn: Matrix<S>) -> (y: Matrix<S>, cache: Cache) {
         let (qp, kp, vp) = (q.forward(qIn), k.forward(kIn), v.forward(vIn))
         let (attended, attention) = AttentionOp.forward(q: qp, k: kp, v: vp, heads: heads, scale: scale)
@@ -40,6 +42,8 @@ public struct AttentionLayer<S: TrainingScalar>: Sendable {
     }
 
     /// Gradients of the three inputs.
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func backward(_ dy: Matrix<S>, cache c: Cache, into gradients: inout ParameterGradients<S>)
         -> (dq: Matrix<S>, dk: Matrix<S>, dv: Matrix<S>) {
         let dAttended = out.backward(dy, x: c.attended, into: &gradients)

@@ -45,6 +45,8 @@ public struct DenseLayer<S: TrainingScalar>: Sendable {
     public var inputs: Int { weight.columns }
     public var outputs: Int { weight.rows }
 
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func forward(_ x: Matrix<S>) -> Matrix<S> {
         var y = DenseOp.forward(x, weight: weight, bias: bias)
         if let lora {
@@ -55,6 +57,8 @@ public struct DenseLayer<S: TrainingScalar>: Sendable {
     }
 
     /// dx (always) and, into `gradients`, what trains.
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func backward(_ dy: Matrix<S>, x: Matrix<S>, into gradients: inout ParameterGradients<S>) -> Matrix<S> {
         var dx = dy.multiplied(by: weight)
         if trainsWeight {
@@ -84,10 +88,14 @@ public struct NormLayer<S: TrainingScalar>: Sendable {
         (self.name, self.weight, self.bias, self.epsilon) = (name, weight, bias, epsilon)
     }
 
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func forward(_ x: Matrix<S>) -> (y: Matrix<S>, cache: LayerNormOp.Cache<S>) {
         LayerNormOp.forward(x, weight: weight, bias: bias, epsilon: epsilon)
     }
 
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func backward(_ dy: Matrix<S>, cache: LayerNormOp.Cache<S>, into gradients: inout ParameterGradients<S>) -> Matrix<S> {
         let result = LayerNormOp.backward(dy, cache: cache, weight: weight)
         if trains {

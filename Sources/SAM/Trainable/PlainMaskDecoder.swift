@@ -51,6 +51,8 @@ public struct PlainMaskDecoder<S: TrainingScalar>: Sendable {
     /// Low-res logits of the single-mask output, [4 grid x 4 grid] row-major, from the embedding [grid^2, dim]
     /// (row = y * grid + x), the dense prompt embedding and positional encoding (same shape) and the sparse
     /// prompt tokens [s, dim].
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func forward(embedding: Matrix<S>, dense: Matrix<S>, imagePE: Matrix<S>, sparse: Matrix<S>) -> (logits: [S], cache: Cache) {
         var tokenValues = iouToken + maskTokens.values + sparse.values
         let tokens = Matrix(rows: 1 + maskTokens.rows + sparse.rows, columns: dim, values: tokenValues)
@@ -86,6 +88,8 @@ public struct PlainMaskDecoder<S: TrainingScalar>: Sendable {
 
     /// The gradients of the trainable parameters from the logits' gradient (the tokens and the image embedding are
     /// inputs here: their gradients are formed on the way, not kept).
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func backward(_ dLogits: [S], cache c: Cache) -> ParameterGradients<S> {
         var g = ParameterGradients<S>()
         let pixels = Matrix(rows: dLogits.count, columns: 1, values: dLogits)

@@ -33,6 +33,8 @@ public struct TwoWayBlockLayer<S: TrainingScalar>: Sendable {
         skipFirstPositional = first
     }
 
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func forward(queries: Matrix<S>, keys: Matrix<S>, queryPE: Matrix<S>, keyPE: Matrix<S>)
         -> (queries: Matrix<S>, keys: Matrix<S>, cache: Cache) {
         var q = queries
@@ -59,6 +61,8 @@ public struct TwoWayBlockLayer<S: TrainingScalar>: Sendable {
     }
 
     /// Gradients of the block's input tokens and image rows from those of its outputs.
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func backward(dQueries: Matrix<S>, dKeys: Matrix<S>, cache c: Cache, into g: inout ParameterGradients<S>)
         -> (dQueries: Matrix<S>, dKeys: Matrix<S>) {
         // image to tokens: keys1 = norm4(keys + attn(q: keys + keyPE, k: n3 + queryPE, v: n3))

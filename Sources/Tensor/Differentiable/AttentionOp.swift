@@ -7,8 +7,12 @@ public enum AttentionOp {
     /// The softmax weights of each head, [lq, lk], for the backward pass.
     public struct Cache<S: TrainingScalar>: Sendable {
         public let weights: [Matrix<S>]
+
+        @inlinable
+        public init(weights: [Matrix<S>]) { self.weights = weights }
     }
 
+    @inlinable
     public static func forward<S>(q: Matrix<S>, k: Matrix<S>, v: Matrix<S>, heads: Int, scale: S,
                                   bias: [Matrix<S>]? = nil) -> (y: Matrix<S>, cache: Cache<S>) {
         let (kd, vd) = (q.columns / heads, v.columns / heads)
@@ -40,6 +44,7 @@ public enum AttentionOp {
     }
 
     /// Per head: dV = P^T dY, dP = dY V^T, dS = P (dP - rowsum(dP P)), dQ = scale dS K, dK = scale dS^T Q, dbias = dS.
+    @inlinable
     public static func backward<S>(_ dy: Matrix<S>, q: Matrix<S>, k: Matrix<S>, v: Matrix<S>, heads: Int, scale: S,
                                    cache: Cache<S>) -> (dq: Matrix<S>, dk: Matrix<S>, dv: Matrix<S>, dBias: [Matrix<S>]) {
         let (kd, vd) = (q.columns / heads, v.columns / heads)

@@ -3,6 +3,7 @@ import Foundation
 /// A fully connected layer, y = x W^T + b (torch.nn.Linear), with its reverse-mode pass.
 public enum DenseOp {
     /// x [n, in], weight [out, in], bias [out] -> [n, out].
+    @inlinable
     public static func forward<S>(_ x: Matrix<S>, weight: Matrix<S>, bias: [S]?) -> Matrix<S> {
         var y = x.multiplied(by: weight, transposeOther: true)
         if let bias {
@@ -13,6 +14,7 @@ public enum DenseOp {
     }
 
     /// The gradients from dy [n, out]: dx = dy W, dW = dy^T x, db = the column sums of dy.
+    @inlinable
     public static func backward<S>(_ dy: Matrix<S>, x: Matrix<S>, weight: Matrix<S>) -> (dx: Matrix<S>, dWeight: Matrix<S>, dBias: [S]) {
         (dy.multiplied(by: weight), dy.multiplied(by: x, transposeSelf: true), dy.columnSums())
     }
@@ -25,8 +27,14 @@ public enum LayerNormOp {
     public struct Cache<S: TrainingScalar>: Sendable {
         public let normalized: Matrix<S>
         public let inverseDeviation: [S]
+
+        @inlinable
+        public init(normalized: Matrix<S>, inverseDeviation: [S]) {
+            (self.normalized, self.inverseDeviation) = (normalized, inverseDeviation)
+        }
     }
 
+    @inlinable
     public static func forward<S>(_ x: Matrix<S>, weight: [S], bias: [S], epsilon: S) -> (y: Matrix<S>, cache: Cache<S>) {
         let c = x.columns
         precondition(weight.count == c && bias.count == c)
@@ -48,6 +56,7 @@ public enum LayerNormOp {
     }
 
     /// dx = rstd (g dy - mean(g dy) - n mean(g dy n)) per row; dweight = sum(dy n), dbias = sum(dy) over rows.
+    @inlinable
     public static func backward<S>(_ dy: Matrix<S>, cache: Cache<S>, weight: [S]) -> (dx: Matrix<S>, dWeight: [S], dBias: [S]) {
         let c = dy.columns
         var dx = Matrix<S>(zeros: dy.rows, c)
@@ -74,11 +83,13 @@ public enum LayerNormOp {
 
 /// Element-wise activations with their derivatives: GELU with the exact erf (torch.nn.GELU()) and ReLU.
 public enum ActivationOp {
+    @inlinable
     public static func gelu<S>(_ x: Matrix<S>) -> Matrix<S> {
         Matrix(rows: x.rows, columns: x.columns, values: x.values.map { v in v / 2 * (1 + S.erf(v / S(2).squareRoot())) })
     }
 
     /// d GELU / dx = Phi(x) + x phi(x).
+    @inlinable
     public static func geluBackward<S>(_ dy: Matrix<S>, x: Matrix<S>) -> Matrix<S> {
         let invSqrt2 = 1 / S(2).squareRoot(), invSqrt2Pi = 1 / (2 * S.pi).squareRoot()
         return Matrix(rows: x.rows, columns: x.columns, values: zip(dy.values, x.values).map { g, v in
@@ -86,10 +97,12 @@ public enum ActivationOp {
         })
     }
 
+    @inlinable
     public static func relu<S>(_ x: Matrix<S>) -> Matrix<S> {
         Matrix(rows: x.rows, columns: x.columns, values: x.values.map { max($0, 0) })
     }
 
+    @inlinable
     public static func reluBackward<S>(_ dy: Matrix<S>, x: Matrix<S>) -> Matrix<S> {
         Matrix(rows: x.rows, columns: x.columns, values: zip(dy.values, x.values).map { g, v in v > 0 ? g : 0 })
     }

@@ -5,6 +5,7 @@ import Foundation
 /// product of the input rows with W[:, :, ky, kx].
 public enum TransposedConvOp {
     /// weight in PyTorch's layout [Cin, Cout, 2, 2]: the tap's [Cin, Cout] matrix.
+    @inlinable
     static func tap<S>(_ weight: [S], cin: Int, cout: Int, _ t: Int) -> Matrix<S> {
         var m = Matrix<S>(zeros: cin, cout)
         for i in 0..<cin { for o in 0..<cout { m.values[i * cout + o] = weight[(i * cout + o) * 4 + t] } }
@@ -12,6 +13,7 @@ public enum TransposedConvOp {
     }
 
     /// x [h * w, cin] -> [2h * 2w, cout].
+    @inlinable
     public static func forward<S>(_ x: Matrix<S>, height h: Int, width w: Int, weight: [S], bias: [S]) -> Matrix<S> {
         let (cin, cout) = (x.columns, bias.count)
         precondition(x.rows == h * w && weight.count == cin * cout * 4)
@@ -30,6 +32,7 @@ public enum TransposedConvOp {
     }
 
     /// dx = sum over taps of dY_t W_t^T; dW_t = X^T dY_t; db = sum of dy.
+    @inlinable
     public static func backward<S>(_ dy: Matrix<S>, x: Matrix<S>, height h: Int, width w: Int, weight: [S])
         -> (dx: Matrix<S>, dWeight: [S], dBias: [S]) {
         let (cin, cout) = (x.columns, dy.columns)
@@ -56,6 +59,7 @@ public enum TransposedConvOp {
 /// its reverse-mode pass (each output's gradient scattered back to its four sources).
 public enum BilinearResizeOp {
     /// For each output index: the two source indices and the second one's weight (PyTorch's source index rule).
+    @inlinable
     static func taps(input: Int, output: Int) -> [(i0: Int, i1: Int, t: Double)] {
         let scale = Double(input) / Double(output)
         return (0..<output).map { o in
@@ -66,6 +70,7 @@ public enum BilinearResizeOp {
     }
 
     /// x [h * w, c] -> [oh * ow, c].
+    @inlinable
     public static func forward<S>(_ x: Matrix<S>, height h: Int, width w: Int, toHeight oh: Int, width ow: Int) -> Matrix<S> {
         let (ys, xs, c) = (taps(input: h, output: oh), taps(input: w, output: ow), x.columns)
         var y = Matrix<S>(zeros: oh * ow, c)
@@ -82,6 +87,7 @@ public enum BilinearResizeOp {
         return y
     }
 
+    @inlinable
     public static func backward<S>(_ dy: Matrix<S>, height h: Int, width w: Int, toHeight oh: Int, width ow: Int) -> Matrix<S> {
         let (ys, xs, c) = (taps(input: h, output: oh), taps(input: w, output: ow), dy.columns)
         var dx = Matrix<S>(zeros: h * w, c)

@@ -7,21 +7,25 @@ public struct Matrix<Scalar: TrainingScalar>: Sendable, Equatable {
     public let rows: Int, columns: Int
     public var values: [Scalar]
 
+    @inlinable
     public init(rows: Int, columns: Int, values: [Scalar]) {
         precondition(values.count == rows * columns, "values must fill rows x columns")
         (self.rows, self.columns, self.values) = (rows, columns, values)
     }
 
+    @inlinable
     public init(zeros rows: Int, _ columns: Int) {
         self.init(rows: rows, columns: columns, values: [Scalar](repeating: 0, count: rows * columns))
     }
 
+    @inlinable
     public subscript(row: Int, column: Int) -> Scalar {
         get { values[row * columns + column] }
         set { values[row * columns + column] = newValue }
     }
 
     /// op(self) op(other) (+ beta times `adding`'s values when given).
+    @inlinable
     public func multiplied(by other: Matrix, transposeSelf: Bool = false, transposeOther: Bool = false) -> Matrix {
         let (m, k) = transposeSelf ? (columns, rows) : (rows, columns)
         let (k2, n) = transposeOther ? (other.columns, other.rows) : (other.rows, other.columns)
@@ -35,12 +39,14 @@ public struct Matrix<Scalar: TrainingScalar>: Sendable, Equatable {
     }
 
     /// Element-wise sum.
+    @inlinable
     public static func + (a: Matrix, b: Matrix) -> Matrix {
         precondition(a.rows == b.rows && a.columns == b.columns)
         return Matrix(rows: a.rows, columns: a.columns, values: zip(a.values, b.values).map { $0 + $1 })
     }
 
     /// The sum of each column (a bias's gradient).
+    @inlinable
     public func columnSums() -> [Scalar] {
         var sums = [Scalar](repeating: 0, count: columns)
         for r in 0..<rows { for c in 0..<columns { sums[c] += values[r * columns + c] } }
@@ -48,6 +54,7 @@ public struct Matrix<Scalar: TrainingScalar>: Sendable, Equatable {
     }
 
     /// Columns [first, first + count) as a matrix of their own (one head of a multi-head layout).
+    @inlinable
     public func columns(_ first: Int, _ count: Int) -> Matrix {
         var out = Matrix(zeros: rows, count)
         for r in 0..<rows { for c in 0..<count { out.values[r * count + c] = values[r * columns + first + c] } }
@@ -55,6 +62,7 @@ public struct Matrix<Scalar: TrainingScalar>: Sendable, Equatable {
     }
 
     /// Writes `part` into columns [first, first + part.columns).
+    @inlinable
     public mutating func setColumns(_ first: Int, _ part: Matrix) {
         precondition(part.rows == rows && first + part.columns <= columns)
         for r in 0..<rows { for c in 0..<part.columns { values[r * columns + first + c] = part.values[r * part.columns + c] } }
