@@ -62,8 +62,8 @@ let package = Package(
         .target(name: "SAM", dependencies: ["Tensor", "KernelsAVX512", "Imaging", "Parallelism",
                                             .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: vectorISA),
-        .target(name: "Training", dependencies: ["Tensor"], swiftSettings: vectorISA),
-        .target(name: "Pipeline", dependencies: ["Volume", "Imaging", "Metrics", "SAM", "Tensor", "Parallelism", "SystemZlib"],
+        .target(name: "Training", dependencies: ["Tensor", "SAM", "Parallelism"], swiftSettings: vectorISA),
+        .target(name: "Pipeline", dependencies: ["Volume", "Imaging", "Metrics", "SAM", "Tensor", "Training", "Parallelism", "SystemZlib"],
                 swiftSettings: niftiInclude + vectorISA),
         .executableTarget(
             name: "volsam",
@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "Imaging", "SAM", "Tensor", "SystemZlib"], exclude: ["Fixtures"],
                     swiftSettings: niftiInclude),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensor"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensor", "SAM"]),
         .testTarget(name: "CLITests", dependencies: ["volsam", "Volume"], swiftSettings: niftiInclude),
     ]
 )

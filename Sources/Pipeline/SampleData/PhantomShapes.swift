@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import Volume
 
 /// A solid bounded by a slightly wobbling ellipsoid surface, in patient LPS millimetres.

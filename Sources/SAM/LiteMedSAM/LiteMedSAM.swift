@@ -13,8 +13,9 @@ public final class LiteMedSAM: @unchecked Sendable {
     /// The engine's kernel set, chosen once for this CPU when the first model loads (KernelSelection).
     static let kernels: EngineKernels = KernelSelection.install()
 
-    /// Loads a checkpoint (the spec's cached checkpoint unless `path` is given); every tensor must fit.
-    public init(weights path: String? = nil, spec: ModelSpec = .liteMedSAM) throws {
+    /// Loads a checkpoint (the spec's cached checkpoint unless `path` is given), with a LoRA adapter merged in when
+    /// one is given (it must name these weights' SHA-256); every tensor must fit.
+    public init(weights path: String? = nil, adapter: String? = nil, spec: ModelSpec = .liteMedSAM) throws {
         MemoryReuse.configure()
         _ = Self.kernels
         self.spec = spec
@@ -23,12 +24,29 @@ public final class LiteMedSAM: @unchecked Sendable {
             throw CheckpointError(file, "\(spec.name): the engine's decoder runs SAM's 256-wide decoder on a 64x64 embedding "
                                   + "of a 256 frame, not decoder width \(spec.decoderDim), grid \(spec.embeddingGrid), frame \(spec.frameSize)")
         }
-        let store = ParameterStore(try CheckpointReader.read(path: file, verifyCRC: path != nil), source: file)
+        var tensors = try CheckpointReader.read(path: file, verifyCRC: path != nil)
+        if let adapter {
+            let lora = try LoRAAdapter.read(path: adapter)
+            let digest = try ModelWeights.sha256(of: file)
+            guard lora.baseSHA256 == digest else {
+                throw CheckpointError(adapter, "was trained on other base weights (SHA-256 \(lora.baseSHA256.prefix(16))..., these are "
+                                      + "\(digest.prefix(16))...)")
+            }
+            tensors = try lora.merged(into: tensors, adapterPath: adapter)
+        }
+        let store = ParameterStore(tensors, source: file)
         encoder = TinyViTEncoder(store, spec: spec)
         promptEncoder = PromptEncoder(store)
         decoder = MaskDecoder(store, spec: spec, positional: promptEncoder.densePositional)
         try store.finish()
     }
+
+    /// The sparse prompt tokens [n, 256] and dense prompt embedding [4096, 256] of a prompt (the frozen prompt
+    /// encoder; what the trainable decoder takes).
+    public func promptEmbeddings(_ prompt: ModelPrompt) -> (sparse: Tensor, dense: Tensor) { promptEncoder(prompt) }
+
+    /// The positional encoding of the embedding grid, [4096, 256].
+    public var imagePositionalEncoding: Tensor { promptEncoder.densePositional }
 
     /// The image embedding [64, 64, 256] of a preprocessed 256x256x3 image (channels-last).
     public func encode(_ image: Tensor, timer: StageTimer? = nil) -> Tensor { encoder(image, timer: timer) }

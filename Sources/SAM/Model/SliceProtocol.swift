@@ -77,6 +77,20 @@ public struct PreparedSlice: Sendable {
         return [max(0, x0 - margin), max(0, y0 - margin), min(frame, x1 + margin), min(frame, y1 + margin)].map(Float.init)
     }
 
+    /// A slice mask in the frame, as the protocol's training targets are made: nearest-neighbour resize to the resized
+    /// size (cv2.INTER_NEAREST: source index floor(i * in / out)), zero padding at bottom/right; 0/1 values.
+    public func frameMask(_ mask: [Bool]) -> [Float] {
+        precondition(mask.count == originalWidth * originalHeight)
+        var out = [Float](repeating: 0, count: frame * frame)
+        for y in 0..<resizedHeight {
+            let sy = min(originalHeight - 1, y * originalHeight / resizedHeight)
+            for x in 0..<resizedWidth where mask[sy * originalWidth + min(originalWidth - 1, x * originalWidth / resizedWidth)] {
+                out[y * frame + x] = 1
+            }
+        }
+        return out
+    }
+
     /// Low-res logits [frame, frame] to full-resolution logits: crop the padding, bilinear upsampling
     /// (align_corners=False) to the slice size. The mask is logits > 0.
     public func upsample(_ logits: Tensor) -> ImageSlice {

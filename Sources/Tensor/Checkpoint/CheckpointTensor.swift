@@ -9,6 +9,11 @@ public struct CheckpointTensor: Sendable {
 
     public var count: Int { values.count }
 
+    public init(shape: [Int], storedType: CheckpointDType, values: [Float]) {
+        precondition(values.count == shape.reduce(1, *), "values must fill the shape")
+        (self.shape, self.storedType, self.values) = (shape, storedType, values)
+    }
+
     /// Gathers a strided view of raw storage bytes (little-endian) into contiguous Float32.
     static func gather(_ storage: UnsafeRawBufferPointer, dtype: CheckpointDType, offset: Int, shape: [Int],
                        strides: [Int]) -> [Float] {

@@ -1,8 +1,14 @@
 import Foundation
 
 /// Reads .safetensors files: an 8-byte little-endian header length, a JSON header, then raw little-endian data.
-enum SafeTensorsReader {
-    static func read(path: String) throws -> [String: CheckpointTensor] {
+public enum SafeTensorsReader {
+    /// The tensors of a .safetensors file.
+    public static func read(path: String) throws -> [String: CheckpointTensor] {
+        try readWithMetadata(path: path).tensors
+    }
+
+    /// The tensors and the string metadata (`__metadata__`) of a .safetensors file.
+    public static func readWithMetadata(path: String) throws -> (tensors: [String: CheckpointTensor], metadata: [String: String]) {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
             throw CheckpointError(path, "cannot read (\(error.localizedDescription))")
@@ -36,6 +42,11 @@ enum SafeTensorsReader {
             }
             tensors[name] = CheckpointTensor(shape: shape, storedType: dtype, values: values)
         }
-        return tensors
+        var metadata: [String: String] = [:]
+        for (key, value) in header["__metadata__"] as? [String: Any] ?? [:] {
+            guard let text = value as? String else { throw CheckpointError(path, "metadata \(key) is not a string") }
+            metadata[key] = text
+        }
+        return (tensors, metadata)
     }
 }

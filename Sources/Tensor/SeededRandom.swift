@@ -1,20 +1,21 @@
 import Foundation
 
-/// SplitMix64: a small deterministic generator, so phantoms and derived prompts are reproducible on every platform.
-struct SeededRandom {
+/// SplitMix64: a small deterministic generator, so phantoms, derived prompts and training runs are reproducible on
+/// every platform.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
 
     /// A generator for one (label, slice) pair of a run, independent of the order the pairs are visited in.
-    init(seed: UInt64, label: Int, slice: Int) {
+    public init(seed: UInt64, label: Int, slice: Int) {
         var mixer = SeededRandom(seed: seed)
         let a = mixer.next() ^ UInt64(truncatingIfNeeded: label &* 0x2545_F491)
         var second = SeededRandom(seed: a)
         self.init(seed: second.next() ^ UInt64(truncatingIfNeeded: slice &* 0x9E37_79B1))
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state = state &+ 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -23,12 +24,12 @@ struct SeededRandom {
     }
 
     /// Uniform in (0, 1).
-    mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0 }
+    public mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0 }
 
     /// Uniform integer in 0..<n (n >= 1).
-    mutating func below(_ n: Int) -> Int { min(n - 1, Int(uniform() * Double(n))) }
+    public mutating func below(_ n: Int) -> Int { min(n - 1, Int(uniform() * Double(n))) }
 
-    mutating func gaussian() -> Double {
+    public mutating func gaussian() -> Double {
         let u = uniform(), v = uniform()
         return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }

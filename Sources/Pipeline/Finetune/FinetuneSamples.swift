@@ -1,0 +1,84 @@
+import Foundation
+import Imaging
+import SAM
+import Tensor
+import Training
+import Volume
+
+/// Which prompts the decoder is trained with: boxes (the slice box, and boxes with each side moved out by up to 5
+/// frame pixels, as MedSAM's bbox_shift), points (the point furthest from the margin, and random points inside),
+/// or both, so the adapted model serves either.
+public enum TrainingPrompts: String, Sendable, CaseIterable {
+    case box, point, mixed
+}
+
+/// Training samples from exemplar slices: each slice encoded once by the frozen encoder, and per target on it a
+/// few prompts, derived as the test-time strategies derive them (LabelMapPrompts' slice boxes, furthest and random
+/// points), with the target mask in the model's frame.
+public enum FinetuneSamples {
+    /// Prompt variants per (slice, target) and kind: the exact one plus this many random ones.
+    public static let variants = 3
+
+    public static func make(_ exemplars: [Exemplar], cases: [TrainingCase], model: LiteMedSAM, prompts: TrainingPrompts,
+                            seed: UInt64) throws -> [DecoderSample] {
+        let frameSize = model.spec.frameSize
+        let slices = exemplars.map { e -> (PreparedSlice, Exemplar) in
+            let slice = cases[e.caseIndex].volume.slice(e.slice)
+            return (PreparedSlice(ImageSlice(width: slice.width, height: slice.height, pixels: slice.pixels.map { $0 * 255 }), frame: frameSize), e)
+        }
+        var embeddings: [Tensor] = []
+        for start in stride(from: 0, to: slices.count, by: 2) {
+            embeddings += model.encode(slices[start..<min(slices.count, start + 2)].map(\.0.input))
+        }
+        var samples: [DecoderSample] = []
+        var random = SeededRandom(seed: seed)
+        let noMask = model.promptEmbeddings(ModelPrompt(box: [0, 0, 1, 1])).dense
+        let dense = Matrix<Float>(rows: noMask.shape[0], columns: noMask.shape[1], values: noMask.data)
+        for ((frame, exemplar), embedding) in zip(slices, embeddings) {
+            let trainingCase = cases[exemplar.caseIndex]
+            let e = Matrix<Float>(rows: embedding.count / embedding.shape.last!, columns: embedding.shape.last!, values: embedding.data)
+            for t in trainingCase.targets.indices where trainingCase.area(target: t, slice: exemplar.slice) >= ExemplarSelection.minimumArea {
+                let mask = trainingCase.mask(target: t, slice: exemplar.slice)
+                let target = frame.frameMask(mask)
+                for prompt in try modelPrompts(mask: mask, width: frame.originalWidth, height: frame.originalHeight, frame: frame,
+                                               kind: prompts, random: &random) {
+                    let sparse = model.promptEmbeddings(prompt).sparse
+                    samples.append(DecoderSample(embedding: e, dense: dense,
+                                                 sparse: Matrix(rows: sparse.shape[0], columns: sparse.shape[1], values: sparse.data),
+                                                 target: target))
+                }
+            }
+        }
+        return samples
+    }
+
+    /// The prompts of one target on one slice, in the model frame.
+    static func modelPrompts(mask: [Bool], width: Int, height: Int, frame: PreparedSlice, kind: TrainingPrompts,
+                             random: inout SeededRandom) throws -> [ModelPrompt] {
+        let lps = Affine(rows: [[-1, 0, 0, 0], [0, -1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+        let map = Volume(shape: [width, height, 1], affine: lps, voxels: mask.map { $0 ? 1 : 0 }, header: .from(affine: lps),
+                         source: VolumeSource(path: "exemplar", format: "mask", datatype: .uint8)).canonical()
+        let derived = try LabelMapPrompts(labelMap: map, labels: [1])
+        var out: [ModelPrompt] = []
+        if kind != .point, let box = derived.prompts(strategy: .sliceBoxes)[0].slicePrompts[0]?.box {
+            let exact = frame.modelBox(box.corners)
+            out.append(ModelPrompt(box: exact))
+            for _ in 0..<variants {
+                let moved = [exact[0] - Float(random.below(6)), exact[1] - Float(random.below(6)),
+                             exact[2] + Float(random.below(6)), exact[3] + Float(random.below(6))]
+                out.append(ModelPrompt(box: moved.map { min(Float(frame.frame), max(0, $0)) }))
+            }
+        }
+        if kind != .box {
+            var strategies: [(PromptStrategy, UInt64)] = [(.furthest, 0)]
+            for _ in 0..<variants { strategies.append((.points(positive: 1, negative: 0), random.next())) }
+            for (strategy, seed) in strategies {
+                for p in derived.prompts(strategy: strategy, seed: seed)[0].slicePrompts[0]?.points ?? [] {
+                    let q = frame.modelPoint(x: p.x, y: p.y)
+                    out.append(ModelPrompt(points: [(q.0, q.1, true)]))
+                }
+            }
+        }
+        return out
+    }
+}

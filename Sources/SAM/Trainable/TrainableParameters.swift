@@ -1,0 +1,81 @@
+import Foundation
+import Tensor
+
+/// How a model is adapted: LoRA of a rank on the decoder's attention q and v projections (every attention of both
+/// two-way blocks and the final attention), W + (alpha / rank) B A, A kaiming-uniform from a seed, B zero, so the
+/// untrained adapter leaves the model as it was.
+public struct LoRASettings: Sendable, Equatable {
+    public var rank = 4
+    public var alpha: Double = 4
+    public var seed: UInt64 = 0
+
+    public init(rank: Int = 4, alpha: Double? = nil, seed: UInt64 = 0) {
+        self.rank = rank
+        self.alpha = alpha ?? Double(rank)
+        self.seed = seed
+    }
+
+    public var scale: Double { alpha / Double(rank) }
+}
+
+extension PlainMaskDecoder {
+    /// Every attention layer of the decoder, as writable paths (blocks' three, then the final one).
+    var attentionPaths: [WritableKeyPath<PlainMaskDecoder, AttentionLayer<S>>] {
+        blocks.indices.flatMap { i -> [WritableKeyPath<PlainMaskDecoder, AttentionLayer<S>>] in
+            [\.blocks[i].selfAttention, \.blocks[i].tokenToImage, \.blocks[i].imageToToken]
+        } + [\.finalAttention]
+    }
+
+    /// Adds a LoRA to every attention's q and v projections (PEFT's initialisation: A ~ U(-1/sqrt(in), 1/sqrt(in)),
+    /// that is kaiming-uniform with a = sqrt(5); B = 0), in a fixed order from `settings.seed`.
+    public mutating func addLoRA(_ settings: LoRASettings) {
+        var random = SeededRandom(seed: settings.seed)
+        for path in attentionPaths {
+            for projection in [\AttentionLayer<S>.q, \AttentionLayer<S>.v] {
+                let layer = self[keyPath: path][keyPath: projection]
+                let bound = 1 / Double(layer.inputs).squareRoot()
+                let a = (0..<(settings.rank * layer.inputs)).map { _ in S((2 * random.uniform() - 1) * bound) }
+                self[keyPath: path][keyPath: projection].lora = LowRankUpdate(
+                    a: Matrix(rows: settings.rank, columns: layer.inputs, values: a), b: Matrix(zeros: layer.outputs, settings.rank),
+                    scale: S(settings.scale))
+            }
+        }
+    }
+
+    /// Visits every LoRA factor (NAME.lora_A, NAME.lora_B), in a fixed order, to read or update it.
+    public mutating func visitLoRA(_ body: (String, inout [S]) -> Void) {
+        for path in attentionPaths {
+            for projection in [\AttentionLayer<S>.q, \AttentionLayer<S>.v] {
+                let name = self[keyPath: path][keyPath: projection].name
+                guard self[keyPath: path][keyPath: projection].lora != nil else { continue }
+                body(name + ".lora_A", &self[keyPath: path][keyPath: projection].lora!.a.values)
+                body(name + ".lora_B", &self[keyPath: path][keyPath: projection].lora!.b.values)
+            }
+        }
+    }
+
+    /// Every LoRA, by the adapted layer's checkpoint name, in a fixed order.
+    public var loraFactors: [(layer: String, lora: LowRankUpdate<S>)] {
+        attentionPaths.flatMap { path in
+            [\AttentionLayer<S>.q, \AttentionLayer<S>.v].compactMap { projection -> (String, LowRankUpdate<S>)? in
+                let layer = self[keyPath: path][keyPath: projection]
+                return layer.lora.map { (layer.name, $0) }
+            }
+        }
+    }
+
+    /// Each adapted projection's weight with its LoRA merged in, W + scale B A, by checkpoint tensor name
+    /// (NAME.weight), for the fused engine.
+    public func mergedLoRAWeights() -> [String: [S]] {
+        var merged: [String: [S]] = [:]
+        for path in attentionPaths {
+            for projection in [\AttentionLayer<S>.q, \AttentionLayer<S>.v] {
+                let layer = self[keyPath: path][keyPath: projection]
+                guard let lora = layer.lora else { continue }
+                let update = lora.b.multiplied(by: lora.a)
+                merged[layer.name + ".weight"] = zip(layer.weight.values, update.values).map { $0 + lora.scale * $1 }
+            }
+        }
+        return merged
+    }
+}

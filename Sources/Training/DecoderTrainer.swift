@@ -1,0 +1,98 @@
+import Foundation
+import Parallelism
+import SAM
+import Tensor
+
+/// One training sample of the decoder: a frozen slice embedding (shared by the prompts of a slice), a prompt's sparse
+/// tokens and dense embedding, and the target mask in the model's frame (frame x frame, 0/1, zero in the padding).
+public struct DecoderSample: Sendable {
+    public let embedding: Matrix<Float>
+    public let dense: Matrix<Float>
+    public let sparse: Matrix<Float>
+    public let target: [Float]
+
+    public init(embedding: Matrix<Float>, dense: Matrix<Float>, sparse: Matrix<Float>, target: [Float]) {
+        (self.embedding, self.dense, self.sparse, self.target) = (embedding, dense, sparse, target)
+    }
+}
+
+/// What to optimize and how: the loss (cross-entropy + diceWeight x Dice, or focal + Dice), AdamW with a warm-up and
+/// exponential decay, gradient clipping, seeded batches.
+public struct TrainingSettings: Sendable, Equatable {
+    public enum Loss: String, Sendable, CaseIterable { case crossEntropyDice = "ce-dice", focalDice = "focal-dice" }
+
+    public var steps = 300, batch = 4
+    public var learningRate = 1e-3, warmupFraction = 0.1, finalLearningRate = 0.05
+    public var weightDecay = 0.01, clipNorm = 1.0, diceWeight = 0.8
+    public var loss: Loss = .crossEntropyDice
+    public var seed: UInt64 = 0
+
+    public init() {}
+}
+
+/// One step's record (the log CSV's row).
+public struct TrainingStep: Sendable {
+    public let step: Int, loss: Double, learningRate: Double, gradientNorm: Double, seconds: Double
+}
+
+/// Trains the LoRA factors of a plain decoder on decoder samples; the rest stays frozen.
+public struct DecoderTrainer {
+    public var decoder: PlainMaskDecoder<Float>
+    public let imagePE: Matrix<Float>
+    public let settings: TrainingSettings
+    public private(set) var optimizer: AdamW
+    public private(set) var step = 0
+
+    public init(decoder: PlainMaskDecoder<Float>, imagePE: Matrix<Float>, settings: TrainingSettings) {
+        (self.decoder, self.imagePE, self.settings) = (decoder, imagePE, settings)
+        optimizer = AdamW(weightDecay: settings.weightDecay)
+    }
+
+    /// The loss of one sample's logits and its gradient with respect to them.
+    public static func loss(logits: [Float], target: [Float], settings: TrainingSettings) -> (loss: Double, gradient: [Float]) {
+        let z = logits.map(Double.init), t = target.map(Double.init)
+        let main = settings.loss == .crossEntropyDice ? SegmentationLoss.crossEntropy(logits: z, target: t)
+            : SegmentationLoss.focal(logits: z, target: t)
+        let dice = SegmentationLoss.dice(logits: z, target: t)
+        let gradient = zip(main.gradient, dice.gradient).map { Float($0 + settings.diceWeight * $1) }
+        return (main.loss + settings.diceWeight * dice.loss, gradient)
+    }
+
+    /// Runs the remaining steps over `samples` (batches drawn with the step's own seeded generator, so a resumed run
+    /// draws what an uninterrupted one would); `progress` hears each step, and returning false stops early.
+    public mutating func train(_ samples: [DecoderSample], progress: (TrainingStep) -> Bool = { _ in true }) {
+        precondition(!samples.isEmpty, "no training samples")
+        let schedule = LearningRateSchedule(peak: settings.learningRate, warmup: max(1, Int(Double(settings.steps) * settings.warmupFraction)),
+                                            total: settings.steps, final: settings.finalLearningRate)
+        while step < settings.steps {
+            let started = Date()
+            var random = SeededRandom(seed: settings.seed, label: 0, slice: step)
+            let batch = (0..<settings.batch).map { _ in samples[random.below(samples.count)] }
+            let (model, pe, options) = (decoder, imagePE, settings)
+            let results = ParallelLoop.jobs(count: batch.count) { i -> (Double, [String: [Float]]) in
+                let sample = batch[i]
+                let (logits, cache) = model.forward(embedding: sample.embedding, dense: sample.dense, imagePE: pe, sparse: sample.sparse)
+                let (loss, gradient) = Self.loss(logits: logits, target: sample.target, settings: options)
+                return (loss, model.backward(gradient, cache: cache).values)
+            }
+            var gradients: [String: [Float]] = [:]
+            for (_, g) in results {
+                for (name, values) in g { gradients[name] = gradients[name].map { zip($0, values).map { $0 + $1 } } ?? values }
+            }
+            let scale = 1 / Float(batch.count)
+            for name in gradients.keys { gradients[name] = gradients[name]!.map { $0 * scale } }
+            let norm = GradientClipping.clip(&gradients, maximum: settings.clipNorm)
+            let rate = schedule.rate(at: step)
+            var adam = optimizer
+            adam.beginStep()
+            decoder.visitLoRA { name, values in
+                if let gradient = gradients[name] { adam.update(name, &values, gradient: gradient, learningRate: rate) }
+            }
+            optimizer = adam
+            step += 1
+            let record = TrainingStep(step: step, loss: results.map(\.0).reduce(0, +) / Double(results.count), learningRate: rate,
+                                      gradientNorm: norm, seconds: Date().timeIntervalSince(started))
+            if !progress(record) { return }
+        }
+    }
+}
