@@ -102,7 +102,7 @@ public struct BatchRun {
         var folders = plan.cases.flatMap { [$0.image] + ($0.reference.map { [$0] } ?? []) }
             .map { InputProtection.Input(($0 as NSString).deletingLastPathComponent, "an input folder of the dataset") }
         if let prompts = plan.prompts.folder { folders.append(.init(prompts, "the prompts folder")) }
-        return InputProtection(inputs: [], folders: folders, exactFolders: [.init(plan.dataset, "the dataset folder")])
+        return InputProtection(inputs: engine.inputs, folders: folders, exactFolders: [.init(plan.dataset, "the dataset folder")])
     }
 
     /// Scores a finished output of an earlier run.

@@ -20,6 +20,7 @@ public final class CaseRunner {
     public func run(_ request: CaseRequest, observer: CaseObserver = CaseObserver()) throws -> CaseReport {
         let outputs = request.outputs
         let loaded = try reading.load(request.image, note: observer.note)
+        if let adapter = engine.adapter, let remark = try HeldOutCheck.note(image: request.image, adapter: adapter) { observer.note(remark) }
         let (decision, window) = reading.normalization.decide(for: loaded)
         let grid = ImageGrid(loaded)
         var volume = CanonicalVolume(loaded)
@@ -27,7 +28,7 @@ public final class CaseRunner {
         let labelPrompts = try request.prompts(volume, grid)
         if let reference = request.reference { _ = try grid.loadAligned(reference, note: observer.note) }  // read again to score
         try Self.checkOutputs(outputs)
-        try Self.protection(request, format: loaded.source.format).check(outputs: Self.files(outputs, labels: labelPrompts))
+        try Self.protection(request, format: loaded.source.format, engine: engine).check(outputs: Self.files(outputs, labels: labelPrompts))
         if segmenter == nil { segmenter = try engine.makeSegmenter() }
         var model = segmenter!
         model.keepsLabelMasks = outputs.regions != nil
@@ -87,7 +88,7 @@ public final class CaseRunner {
     }
 
     /// The case's inputs: the image (a DICOM file's whole folder; an ANALYZE header's .img), the reference, the rest.
-    static func protection(_ request: CaseRequest, format: String) -> InputProtection {
+    static func protection(_ request: CaseRequest, format: String, engine: EngineSettings) -> InputProtection {
         var inputs = [InputProtection.Input(request.image, "the image")]
         if format == "DICOM", let folder = VolumeLoader.dicomFolder(of: request.image) {
             inputs.append(.init(folder, "the image's DICOM folder"))
@@ -96,7 +97,7 @@ public final class CaseRunner {
             inputs.append(.init(String(request.image.dropLast(header.count)) + data, "the image's data file"))
         }
         if let reference = request.reference { inputs.append(.init(reference, "the reference label map")) }
-        return InputProtection(inputs: inputs + request.otherInputs)
+        return InputProtection(inputs: inputs + engine.inputs + request.otherInputs)
     }
 
     /// Every file the case may write: the label map, its names and run record, probabilities, statistics, the

@@ -3,16 +3,19 @@ import SAM
 import Tensor
 import Volume
 
-/// Which model runs and how: weights (nil: the spec's cached checkpoint), threads, and the memory kept for slice
-/// embeddings between the two sweeps of a propagation.
+/// Which model runs and how: weights (nil: the spec's cached checkpoint), a LoRA adapter merged into them, threads,
+/// and the memory kept for slice embeddings between the two sweeps of a propagation.
 public struct EngineSettings: Sendable {
     public var spec: ModelSpec = .liteMedSAM
     public var weights: String?
+    public var adapter: String?
     public var threads: Int
     public var cacheMB: Int = 384
 
-    public init(weights: String? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount, cacheMB: Int = 384) {
+    public init(weights: String? = nil, adapter: String? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                cacheMB: Int = 384) {
         self.weights = weights
+        self.adapter = adapter
         self.threads = threads
         self.cacheMB = cacheMB
     }
@@ -20,10 +23,15 @@ public struct EngineSettings: Sendable {
     /// Embeddings `cacheMB` holds.
     public var cacheCapacity: Int { cacheMB * 1_048_576 / spec.embeddingBytes }
 
+    /// The files the model is read from, which no output may replace.
+    public var inputs: [InputProtection.Input] {
+        [(weights, "the weights"), (adapter, "the adapter")].compactMap { path, role in path.map { InputProtection.Input($0, role) } }
+    }
+
     /// Loads the model (the thread count applied first).
     public func makeSegmenter() throws -> VolumeSegmenter<LiteMedSAM> {
         EngineThreads.set(threads)
-        return VolumeSegmenter(model: try LiteMedSAM(weights: weights, spec: spec), cacheCapacity: cacheCapacity)
+        return VolumeSegmenter(model: try LiteMedSAM(weights: weights, adapter: adapter, spec: spec), cacheCapacity: cacheCapacity)
     }
 }
 

@@ -25,11 +25,36 @@ public struct FinetuneRun {
 
     /// What a run did.
     public struct Report {
+        public var targets: [String] = []
+        public var cases = 0
         public var exemplars: [Exemplar] = []
         public var samples = 0
         public var steps: [TrainingStep] = []
         public var written: [String] = []
-        public var seconds = 0.0
+        public var encodingSeconds = 0.0, seconds = 0.0
+
+        /// The mean loss of the first and the last (up to) 10 steps.
+        public var loss: (first: Double, last: Double) {
+            func mean(_ s: ArraySlice<TrainingStep>) -> Double { s.isEmpty ? .nan : s.map(\.loss).reduce(0, +) / Double(s.count) }
+            return (mean(steps.prefix(10)), mean(steps.suffix(10)))
+        }
+
+        /// The summary `volsam finetune` prints.
+        public var text: String {
+            let trainingSeconds = steps.map(\.seconds).reduce(0, +)
+            return String(format: "LoRA for %@: %d exemplar slice%@ from %d case%@, %d samples; %d steps in %.1f s (%.2f s a step; "
+                          + "encoding %.1f s); loss %.4f -> %.4f (first and last 10 steps)\nwrote %@",
+                          targets.joined(separator: ", "), exemplars.count, exemplars.count == 1 ? "" : "s", cases, cases == 1 ? "" : "s",
+                          samples, steps.count, trainingSeconds, trainingSeconds / Double(max(1, steps.count)), encodingSeconds,
+                          loss.first, loss.last, written.joined(separator: ", "))
+        }
+
+        /// The summary as JSON.
+        public func object() -> [String: Any] {
+            ["targets": targets, "cases": cases, "exemplars": exemplars.map { ["case": $0.caseIndex, "slice": $0.slice] },
+             "samples": samples, "steps": steps.count, "loss_first": loss.first, "loss_last": loss.last,
+             "encoding_seconds": encodingSeconds, "seconds": seconds, "written": written]
+        }
     }
 
     public let request: Request
@@ -52,7 +77,7 @@ public struct FinetuneRun {
         let started = Date()
         let (logPath, recordPath) = (Self.sidecar(request.output, ".log.csv"), Self.sidecar(request.output, ".run.json"))
         let inputs = request.cases.flatMap { [InputProtection.Input($0.image, "a training image"), .init($0.labelMap, "a training label map")] }
-        try InputProtection(inputs: inputs + (engine.weights.map { [.init($0, "the weights")] } ?? []))
+        try InputProtection(inputs: inputs + engine.inputs)
             .check(outputs: [request.output, logPath, recordPath])
         for path in [request.output, logPath, recordPath] { try AtomicOutput.checkWritable(path) }
         var record = try RunRecord(arguments: arguments, engine: engine, note: note)
@@ -61,13 +86,18 @@ public struct FinetuneRun {
                              union: request.union, note: note)
         }
         var report = Report()
+        report.cases = cases.count
+        report.targets = cases.first?.targets.map(\.name) ?? []
         report.exemplars = ExemplarSelection.select(request.exemplars, from: cases, seed: request.training.seed)
         guard !report.exemplars.isEmpty else {
             throw VolumeError(request.cases[0].labelMap, "no slice where a target covers \(ExemplarSelection.minimumArea) pixels")
         }
+        EngineThreads.set(engine.threads)
         let model = try LiteMedSAM(weights: engine.weights, spec: engine.spec)
+        let encoding = Date()
         let samples = try FinetuneSamples.make(report.exemplars, cases: cases, model: model, prompts: request.prompts,
                                                seed: request.training.seed)
+        report.encodingSeconds = Date().timeIntervalSince(encoding)
         report.samples = samples.count
         var decoder: PlainMaskDecoder<Float> = try PlainModelLoader.maskDecoder(weights: engine.weights, spec: engine.spec)
         decoder.addLoRA(request.lora)
@@ -102,7 +132,8 @@ public struct FinetuneRun {
     func write(adapter decoder: PlainMaskDecoder<Float>, cases: [TrainingCase]) throws {
         let weights = try ModelWeights.locate(explicit: engine.weights, spec: engine.spec)
         let metadata = ["where": "decoder", "base": engine.spec.name, "targets": cases.first?.targets.map(\.name).joined(separator: ",") ?? "",
-                        "prompts": request.prompts.rawValue, "normalization": Set(cases.map(\.normalization)).sorted().joined(separator: " | "),
+                        "prompts": request.prompts.rawValue,
+                        HeldOutCheck.metadataKey: try cases.compactMap { try HeldOutCheck.digest($0.image) }.joined(separator: ","), "normalization": Set(cases.map(\.normalization)).sorted().joined(separator: " | "),
                         "volsam_version": RunRecord.version]
         try LoRAAdapter(decoder: decoder, settings: request.lora, baseSHA256: try ModelWeights.sha256(of: weights), metadata: metadata)
             .write(to: request.output)

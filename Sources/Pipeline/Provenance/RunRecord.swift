@@ -5,7 +5,7 @@ import Tensor
 import Volume
 
 /// The provenance of a run, written next to its outputs (run.json): VolSAM's version, the command's arguments, the
-/// weights and their SHA-256, the machine, when it started and how long it took, and whatever the command adds.
+/// weights and their SHA-256 (and the adapter's), the machine, when it started and how long it took, and whatever the command adds.
 public struct RunRecord {
     /// VolSAM's version, as `volsam --version` prints it.
     public static let version = "0.1.0"
@@ -25,6 +25,11 @@ public struct RunRecord {
             "started": ISO8601DateFormatter().string(from: started),
             "machine": Self.machine(threads: engine.threads),
         ]
+        if let adapter = engine.adapter {
+            let lora = try LoRAAdapter.read(path: adapter)
+            fields["adapter"] = ["path": adapter, "sha256": try ModelWeights.sha256(of: adapter), "rank": lora.rank,
+                                 "targets": lora.metadata["targets"] ?? "", "where": lora.metadata["where"] ?? ""] as [String: Any]
+        }
     }
 
     public subscript(key: String) -> Any? {

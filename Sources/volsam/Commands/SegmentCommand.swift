@@ -65,8 +65,7 @@ struct Segment: ParsableCommand {
                                   keepLargest: keepLargest)
         var caseRequest = CaseRequest(image: image, prompts: { try request.collect(volume: $0, grid: $1, note: note) },
                                       reference: reference, metrics: convention.options, outputs: outputs)
-        caseRequest.otherInputs = [(prompts.prompts, "the prompts file"), (prompts.labelNames, "the label names"),
-                                   (engine.model.weights, "the weights")].compactMap { path, role in path.map { .init($0, role) } }
+        caseRequest.otherInputs = [(prompts.prompts, "the prompts file"), (prompts.labelNames, "the label names")].compactMap { path, role in path.map { .init($0, role) } }
         let result = try runner.run(caseRequest, recording: CommandLine.arguments, observer: observer)
         if report.json { return FileHandle.standardOutput.write(try MetricsReport.data(result.object())) }
         print(result.text(referenceName: reference, keptLargest: keepLargest, convention: convention.convention))

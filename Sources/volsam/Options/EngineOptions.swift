@@ -27,16 +27,20 @@ struct ModelOptions: ParsableArguments {
 struct EngineOptions: ParsableArguments {
     @OptionGroup var model: ModelOptions
 
+    @Option(name: .long, help: "A LoRA adapter (.safetensors, from `volsam finetune`) merged into the weights it was trained on.")
+    var adapter: String?
+
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Memory (MB) for slice embeddings kept between the upward and downward sweeps.",
                                             valueName: "mb"))
     var cacheMb: Int = 384
 
     func validate() throws {
         guard cacheMb >= 0 else { throw ValidationError("--cache-mb must be 0 or more") }
+        if let adapter, !adapter.hasSuffix(".safetensors") { throw ValidationError("--adapter must be a .safetensors file, not '\(adapter)'") }
     }
 
     /// The settings, with the thread count applied.
     func settings() -> EngineSettings {
-        EngineSettings(weights: model.weights, threads: model.applyThreads(), cacheMB: cacheMb)
+        EngineSettings(weights: model.weights, adapter: adapter, threads: model.applyThreads(), cacheMB: cacheMb)
     }
 }

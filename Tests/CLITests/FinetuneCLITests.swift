@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// `volsam finetune` and `--adapter` as a user runs them: a short run on the sample CT (4 exemplars, 12 steps),
+/// its three files, the adapter used by `segment` (recorded in run.json, with the held-out warning), and the
+/// refusals.
+@Suite(.serialized) struct FinetuneCLITests {
+    let cli = CLITests()
+
+    static let folder: String = {
+        let path = NSTemporaryDirectory() + "volsam-finetune-cli-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    static let trainingCase = "sample-data/ct_abdomen.nii.gz:sample-data/ct_abdomen_labels.nii.gz"
+
+    @Test func aShortRunWritesAnAdapterThatSegmentUses() throws {
+        let adapter = Self.folder + "/liver.safetensors"
+        let trained = try cli.run(["finetune", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "4", "--steps", "12",
+                                   "--batch", "2", "--modality", "ct", "--quiet", "-o", adapter])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stdout.contains("LoRA for 6: 4 exemplar slices from 1 case"), "\(trained.stdout)")
+        let log = try String(contentsOfFile: Self.folder + "/liver.log.csv", encoding: .utf8).split(separator: "\n")
+        #expect(log.count == 13 && log[0] == "step,loss,learning_rate,gradient_norm,seconds", "\(log.prefix(2))")
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/liver.run.json")))
+            as? [String: Any])
+        #expect((record["exemplars"] as? [Any])?.count == 4)
+        #expect(record["targets"] as? [String] == ["6"])
+        #expect((record["final_loss"] as? Double).map { $0.isFinite } == true)
+
+        let output = Self.folder + "/adapted.nii.gz"
+        let segmented = try cli.run(["segment", "sample-data/ct_abdomen.nii.gz", "--prompts-from", "sample-data/ct_abdomen_labels.nii.gz",
+                                     "--labels", "6", "--modality", "ct", "--adapter", adapter, "--quiet", "-o", output])
+        #expect(segmented.status == 0, "\(segmented.stderr)")
+        #expect(segmented.stderr.contains("is one of the images \(adapter) was trained on: its scores are not held out"), "\(segmented.stderr)")
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/adapted.run.json")))
+            as? [String: Any])
+        let recorded = try #require(run["adapter"] as? [String: Any])
+        #expect(recorded["path"] as? String == adapter && (recorded["sha256"] as? String)?.count == 64 && recorded["rank"] as? Int == 4)
+    }
+
+    @Test func refusalsNameTheProblem() throws {
+        let cases: [([String], String)] = [
+            (["--case", "sample-data/ct_abdomen.nii.gz", "-o", Self.folder + "/a.safetensors"], "IMAGE:LABELMAP (one colon)"),
+            (["--case", Self.trainingCase, "--union", "-o", Self.folder + "/a.safetensors"], "--union needs --labels"),
+            (["--case", Self.trainingCase, "-o", Self.folder + "/a.pth"], "-o must end in .safetensors"),
+            (["--case", Self.trainingCase, "--steps", "0", "-o", Self.folder + "/a.safetensors"], "--steps must be from 1"),
+            (["--case", Self.trainingCase, "--labels", "5", "--quiet", "-o", Self.folder + "/a.safetensors"],
+             "sample-data/ct_abdomen_labels.nii.gz: labels [5] are not in the label map"),
+        ]
+        for (arguments, message) in cases {
+            let result = try cli.run(["finetune"] + arguments)
+            #expect(result.status != 0 && result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+        let notAdapter = try cli.run(["segment", "sample-data/ct_abdomen.nii.gz", "--box", "6:10,10,5,60,60,8", "--adapter",
+                                      "sample-data/ct_abdomen_labels.nii.gz", "-o", Self.folder + "/x.nii.gz"])
+        #expect(notAdapter.status != 0 && notAdapter.stderr.contains("--adapter must be a .safetensors file"), "\(notAdapter.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: Self.folder + "/a.safetensors"))
+    }
+
+    @Test func theAdapterMayNotReplaceATrainingInput() throws {
+        let copy = Self.folder + "/labels.safetensors"
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: "\(CLITests.repository.path)/sample-data/ct_abdomen_labels.nii.gz", toPath: copy)
+        let result = try cli.run(["finetune", "--case", "sample-data/ct_abdomen.nii.gz:\(copy)", "--labels", "6", "--quiet", "-o", copy])
+        #expect(result.status != 0 && result.stderr.contains(copy), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == Data(contentsOf: CLITests.repository.appendingPathComponent(
+            "sample-data/ct_abdomen_labels.nii.gz")), "the training label map is untouched")
+    }
+}
