@@ -72,7 +72,7 @@ let package = Package(
         ),
         .testTarget(name: "VolumeTests", dependencies: ["Volume", "Imaging"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "KernelsAVX512"], exclude: ["Fixtures"]),
-        .testTarget(name: "SAMTests", dependencies: ["SAM", "Tensor", "Imaging", "SystemZlib"], exclude: ["Fixtures"],
+        .testTarget(name: "SAMTests", dependencies: ["SAM", "Tensor", "Imaging", "Training", "SystemZlib"], exclude: ["Fixtures"],
                     swiftSettings: niftiInclude),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "Imaging", "SAM", "Tensor", "SystemZlib"], exclude: ["Fixtures"],
