@@ -126,4 +126,18 @@ import Volume
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("has no dataset.json") && r.stderr.contains("1 label map(s) without an image ignored: b.nii.gz"), "\(r.stderr)")
     }
+
+    /// Points alone, with the frozen model: one advice per run (batch: once, not per case); none with a box.
+    @Test func pointOnlyPromptsAreAdvisedAgainstOnce() throws {
+        let folder = SegmentCLITests.temporary("points")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try SegmentCLITests.writeCase(folder: folder, image: "ct.nii.gz", label: "gt.nii.gz")
+        let advice = "has only point prompts: the frozen LiteMedSAM was trained with boxes"
+        let points = try cli.run(["segment", folder + "/ct.nii.gz", "--point", "6:28,32,1", "--point", "6:28,32,2", "--quiet",
+                                  "-o", folder + "/p.nii.gz"])
+        #expect(points.status == 0 && points.stderr.components(separatedBy: advice).count == 2, "\(points.stderr)")
+        let box = try cli.run(["segment", folder + "/ct.nii.gz", "--point", "6:28,32,1", "--box", "6:18,22,1,38,42,3", "--quiet",
+                               "-o", folder + "/b.nii.gz"])
+        #expect(box.status == 0 && !box.stderr.contains(advice), "\(box.stderr)")
+    }
 }

@@ -11,6 +11,7 @@ public final class CaseRunner {
     public let engine: EngineSettings
     public let reading: ImageReading
     private var segmenter: VolumeSegmenter<LiteMedSAM>?
+    private var advisedOnPoints = false
 
     public init(engine: EngineSettings, reading: ImageReading) {
         self.engine = engine
@@ -26,6 +27,10 @@ public final class CaseRunner {
         var volume = CanonicalVolume(loaded)
         Normalization.normalize(&volume, window: window)
         let labelPrompts = try request.prompts(volume, grid)
+        if !advisedOnPoints, let advice = try PointPromptAdvice.note(for: labelPrompts, adapter: engine.adapter) {
+            observer.note(advice)
+            advisedOnPoints = true
+        }
         if let reference = request.reference { _ = try grid.loadAligned(reference, note: observer.note) }  // read again to score
         try Self.checkOutputs(outputs)
         try Self.protection(request, format: loaded.source.format, engine: engine).check(outputs: Self.files(outputs, labels: labelPrompts))
