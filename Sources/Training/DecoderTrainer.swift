@@ -3,15 +3,29 @@ import Parallelism
 import SAM
 import Tensor
 
+/// A frozen image embedding kept in half precision (2 MB for LiteMedSAM's 64 x 64 x 256, so a thousand
+/// synthesized slices fit in 2 GB), shared by the samples of a slice; widened to Float when a sample is used.
+public final class StoredEmbedding: Sendable {
+    public let rows: Int, columns: Int
+    let values: [Float16]
+
+    public init(_ matrix: Matrix<Float>) {
+        (rows, columns) = (matrix.rows, matrix.columns)
+        values = matrix.values.map { Float16($0) }
+    }
+
+    public var matrix: Matrix<Float> { Matrix(rows: rows, columns: columns, values: values.map { Float($0) }) }
+}
+
 /// One training sample of the decoder: a frozen slice embedding (shared by the prompts of a slice), a prompt's sparse
 /// tokens and dense embedding, and the target mask in the model's frame (frame x frame, 0/1, zero in the padding).
 public struct DecoderSample: Sendable {
-    public let embedding: Matrix<Float>
+    public let embedding: StoredEmbedding
     public let dense: Matrix<Float>
     public let sparse: Matrix<Float>
     public let target: [Float]
 
-    public init(embedding: Matrix<Float>, dense: Matrix<Float>, sparse: Matrix<Float>, target: [Float]) {
+    public init(embedding: StoredEmbedding, dense: Matrix<Float>, sparse: Matrix<Float>, target: [Float]) {
         (self.embedding, self.dense, self.sparse, self.target) = (embedding, dense, sparse, target)
     }
 }
@@ -71,7 +85,7 @@ public struct DecoderTrainer {
             let (model, pe, options) = (decoder, imagePE, settings)
             let results = ParallelLoop.jobs(count: batch.count) { i -> (Double, [String: [Float]]) in
                 let sample = batch[i]
-                let (logits, cache) = model.forward(embedding: sample.embedding, dense: sample.dense, imagePE: pe, sparse: sample.sparse)
+                let (logits, cache) = model.forward(embedding: sample.embedding.matrix, dense: sample.dense, imagePE: pe, sparse: sample.sparse)
                 let (loss, gradient) = Self.loss(logits: logits, target: sample.target, settings: options)
                 return (loss, model.backward(gradient, cache: cache).values)
             }

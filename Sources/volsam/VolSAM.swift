@@ -11,7 +11,7 @@ struct VolSAM: ParsableCommand {
         commandName: "volsam",
         abstract: "Volumetric medical image segmentation with SAM-family models.",
         version: RunRecord.version,
-        subcommands: [Segment.self, Batch.self, Finetune.self, Info.self, Convert.self, Preview.self, Eval.self, Weights.self, Phantom.self, Bench.self]
+        subcommands: [Segment.self, Batch.self, Finetune.self, Synth.self, Info.self, Convert.self, Preview.self, Eval.self, Weights.self, Phantom.self, Bench.self]
     )
 
     static func main() {

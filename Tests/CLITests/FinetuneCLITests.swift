@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Volume
 
 /// `volsam finetune` and `--adapter` as a user runs them: a short run on the sample CT (4 exemplars, 12 steps),
 /// its three files, the adapter used by `segment` (recorded in run.json, with the held-out warning), and the
@@ -17,16 +18,16 @@ import Testing
 
     @Test func aShortRunWritesAnAdapterThatSegmentUses() throws {
         let adapter = Self.folder + "/liver.safetensors"
-        let trained = try cli.run(["finetune", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "4", "--steps", "12",
-                                   "--batch", "2", "--modality", "ct", "--quiet", "-o", adapter])
+        let trained = try cli.run(["finetune", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "4", "--synthesize", "2",
+                                   "--steps", "12", "--batch", "2", "--modality", "ct", "--quiet", "-o", adapter])
         #expect(trained.status == 0, "\(trained.stderr)")
-        #expect(trained.stdout.contains("LoRA for 6: 4 exemplar slices from 1 case"), "\(trained.stdout)")
+        #expect(trained.stdout.contains("LoRA for 6: 4 exemplar slices from 1 case and 2 synthesized"), "\(trained.stdout)")
         let log = try String(contentsOfFile: Self.folder + "/liver.log.csv", encoding: .utf8).split(separator: "\n")
         #expect(log.count == 13 && log[0] == "step,loss,learning_rate,gradient_norm,seconds", "\(log.prefix(2))")
         let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/liver.run.json")))
             as? [String: Any])
         #expect((record["exemplars"] as? [Any])?.count == 4)
-        #expect(record["targets"] as? [String] == ["6"])
+        #expect(record["targets"] as? [String] == ["6"] && record["synthesized"] as? Int == 2)
         #expect((record["final_loss"] as? Double).map { $0.isFinite } == true)
 
         let output = Self.folder + "/adapted.nii.gz"
@@ -67,5 +68,32 @@ import Testing
         #expect(result.status != 0 && result.stderr.contains(copy), "\(result.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == Data(contentsOf: CLITests.repository.appendingPathComponent(
             "sample-data/ct_abdomen_labels.nii.gz")), "the training label map is untouched")
+    }
+
+    @Test func synthWritesStacksAPersonCanOpen() throws {
+        let folder = Self.folder + "/synth"
+        var runs: [[Float]] = []
+        for _ in 0..<2 {
+            let result = try cli.run(["synth", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "2", "--synthesize", "3",
+                                      "--modality", "ct", "--quiet", "-o", folder])
+            #expect(result.status == 0 && result.stdout.contains("2 exemplar and 3 synthesized slices"), "\(result.stderr)")
+            let images = try NIfTIReader.read(path: folder + "/images.nii.gz"), labels = try NIfTIReader.read(path: folder + "/labels.nii.gz")
+            #expect(images.shape[2] == 5 && labels.shape == images.shape)
+            #expect(Set(labels.voxels) == [0, 6] && images.voxels.allSatisfy { (0...1).contains($0) })
+            runs.append(images.voxels)
+            let list = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/slices.json")))
+                as? [String: Any])
+            let origins = (list["slices"] as? [[String: Any]] ?? []).compactMap { $0["origin"] as? String }
+            #expect(origins.count == 5 && origins[0].hasPrefix("case 0 slice") && origins[4].hasPrefix("synthesized from case 0 slice"), "\(origins)")
+        }
+        #expect(runs[0] == runs[1], "same seed, same slices")
+        let inside = Self.folder + "/synth-input"
+        try? FileManager.default.createDirectory(atPath: inside, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: inside + "/labels.nii.gz")
+        try FileManager.default.copyItem(atPath: "\(CLITests.repository.path)/sample-data/ct_abdomen_labels.nii.gz", toPath: inside + "/labels.nii.gz")
+        let refused = try cli.run(["synth", "--case", "sample-data/ct_abdomen.nii.gz:\(inside)/labels.nii.gz", "-o", inside])
+        #expect(refused.status != 0 && refused.stderr.contains("labels.nii.gz"), "\(refused.stderr)")
+        let badRange = try cli.run(["synth", "--case", Self.trainingCase, "--synth-scale", "1.2,0.8", "-o", folder])
+        #expect(badRange.status != 0 && badRange.stderr.contains("--synth-scale"), "\(badRange.stderr)")
     }
 }

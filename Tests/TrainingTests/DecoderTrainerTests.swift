@@ -30,7 +30,7 @@ import Testing
         return (0..<3).map { _ in
             let (embedding, dense, sparse) = (matrix(16), matrix(16), matrix(2))
             let logits = teacher.forward(embedding: embedding, dense: dense, imagePE: imagePE, sparse: sparse).logits
-            return DecoderSample(embedding: embedding, dense: dense, sparse: sparse, target: logits.map { $0 > 0 ? 1 : 0 })
+            return DecoderSample(embedding: StoredEmbedding(embedding), dense: dense, sparse: sparse, target: logits.map { $0 > 0 ? 1 : 0 })
         }
     }
 
@@ -39,7 +39,7 @@ import Testing
     /// The fraction of pixels where the decoder's mask (logit > 0) is the target's.
     static func agreement(_ decoder: PlainMaskDecoder<Float>, _ samples: [DecoderSample]) -> Double {
         let hits = samples.map { sample in
-            let logits = decoder.forward(embedding: sample.embedding, dense: sample.dense, imagePE: imagePE, sparse: sample.sparse).logits
+            let logits = decoder.forward(embedding: sample.embedding.matrix, dense: sample.dense, imagePE: imagePE, sparse: sample.sparse).logits
             return zip(logits, sample.target).filter { ($0 > 0) == ($1 > 0.5) }.count
         }
         return Double(hits.reduce(0, +)) / Double(256 * samples.count)

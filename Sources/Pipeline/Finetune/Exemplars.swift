@@ -50,6 +50,12 @@ public struct TrainingCase: Sendable {
 /// One exemplar: a slice of a training case.
 public struct Exemplar: Sendable, Equatable, Codable {
     public let caseIndex: Int, slice: Int
+
+    public init(caseIndex: Int, slice: Int) {
+        (self.caseIndex, self.slice) = (caseIndex, slice)
+    }
+
+    enum CodingKeys: String, CodingKey { case caseIndex = "case", slice }
 }
 
 /// Cheap Lunch's exemplar choice, seeded: with one target, N random slices where it covers at least `minimumArea`

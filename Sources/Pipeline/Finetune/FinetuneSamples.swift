@@ -12,40 +12,40 @@ public enum TrainingPrompts: String, Sendable, CaseIterable {
     case box, point, mixed
 }
 
-/// Training samples from exemplar slices: each slice encoded once by the frozen encoder, and per target on it a
-/// few prompts, derived as the test-time strategies derive them (LabelMapPrompts' slice boxes, furthest and random
-/// points), with the target mask in the model's frame.
+/// Training samples from training slices (exemplars and synthesized ones): each slice encoded once by the frozen
+/// encoder (its embedding kept in half precision), and per target on it a few prompts, derived as the test-time
+/// strategies derive them (LabelMapPrompts' slice boxes, furthest and random points), with the target mask in the
+/// model's frame.
 public enum FinetuneSamples {
     /// Prompt variants per (slice, target) and kind: the exact one plus this many random ones.
     public static let variants = 3
 
-    public static func make(_ exemplars: [Exemplar], cases: [TrainingCase], model: LiteMedSAM, prompts: TrainingPrompts,
-                            seed: UInt64) throws -> [DecoderSample] {
+    /// Samples from `count` slices, slice i made by `slice(i)` when its turn comes (so synthesized slices are not
+    /// all held at once); `progress` hears each encoded slice.
+    public static func make(count: Int, slice: (Int) -> TrainingSlice, model: LiteMedSAM, prompts: TrainingPrompts, seed: UInt64,
+                            progress: () -> Void = {}) throws -> [DecoderSample] {
         let frameSize = model.spec.frameSize
-        let slices = exemplars.map { e -> (PreparedSlice, Exemplar) in
-            let slice = cases[e.caseIndex].volume.slice(e.slice)
-            return (PreparedSlice(ImageSlice(width: slice.width, height: slice.height, pixels: slice.pixels.map { $0 * 255 }), frame: frameSize), e)
-        }
-        var embeddings: [Tensor] = []
-        for start in stride(from: 0, to: slices.count, by: 2) {
-            embeddings += model.encode(slices[start..<min(slices.count, start + 2)].map(\.0.input))
-        }
-        var samples: [DecoderSample] = []
-        var random = SeededRandom(seed: seed)
         let noMask = model.promptEmbeddings(ModelPrompt(box: [0, 0, 1, 1])).dense
         let dense = Matrix<Float>(rows: noMask.shape[0], columns: noMask.shape[1], values: noMask.data)
-        for ((frame, exemplar), embedding) in zip(slices, embeddings) {
-            let trainingCase = cases[exemplar.caseIndex]
-            let e = Matrix<Float>(rows: embedding.count / embedding.shape.last!, columns: embedding.shape.last!, values: embedding.data)
-            for t in trainingCase.targets.indices where trainingCase.area(target: t, slice: exemplar.slice) >= ExemplarSelection.minimumArea {
-                let mask = trainingCase.mask(target: t, slice: exemplar.slice)
-                let target = frame.frameMask(mask)
-                for prompt in try modelPrompts(mask: mask, width: frame.originalWidth, height: frame.originalHeight, frame: frame,
-                                               kind: prompts, random: &random) {
-                    let sparse = model.promptEmbeddings(prompt).sparse
-                    samples.append(DecoderSample(embedding: e, dense: dense,
-                                                 sparse: Matrix(rows: sparse.shape[0], columns: sparse.shape[1], values: sparse.data),
-                                                 target: target))
+        var samples: [DecoderSample] = []
+        var random = SeededRandom(seed: seed)
+        for start in stride(from: 0, to: count, by: 2) {
+            let batch = (start..<min(count, start + 2)).map(slice)
+            let frames = batch.map { s in
+                PreparedSlice(ImageSlice(width: s.image.width, height: s.image.height, pixels: s.image.pixels.map { $0 * 255 }), frame: frameSize)
+            }
+            for ((trainingSlice, frame), embedding) in zip(zip(batch, frames), model.encode(frames.map(\.input))) {
+                progress()
+                let stored = StoredEmbedding(Matrix(rows: embedding.count / embedding.shape.last!, columns: embedding.shape.last!, values: embedding.data))
+                for t in trainingSlice.masks.indices where trainingSlice.area(t) >= ExemplarSelection.minimumArea {
+                    let target = frame.frameMask(trainingSlice.masks[t])
+                    for prompt in try modelPrompts(mask: trainingSlice.masks[t], width: frame.originalWidth, height: frame.originalHeight,
+                                                   frame: frame, kind: prompts, random: &random) {
+                        let sparse = model.promptEmbeddings(prompt).sparse
+                        samples.append(DecoderSample(embedding: stored, dense: dense,
+                                                     sparse: Matrix(rows: sparse.shape[0], columns: sparse.shape[1], values: sparse.data),
+                                                     target: target))
+                    }
                 }
             }
         }
