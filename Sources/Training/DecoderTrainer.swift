@@ -20,13 +20,17 @@ public final class StoredEmbedding: Sendable {
 /// One training sample of the decoder: a frozen slice embedding (shared by the prompts of a slice), a prompt's sparse
 /// tokens and dense embedding, and the target mask in the model's frame (frame x frame, 0/1, zero in the padding).
 public struct DecoderSample: Sendable {
+    /// The kind of prompt (validation reports each kind's Dice).
+    public enum Prompt: String, Sendable { case box, point }
+
     public let embedding: StoredEmbedding
     public let dense: Matrix<Float>
     public let sparse: Matrix<Float>
     public let target: [Float]
+    public let prompt: Prompt
 
-    public init(embedding: StoredEmbedding, dense: Matrix<Float>, sparse: Matrix<Float>, target: [Float]) {
-        (self.embedding, self.dense, self.sparse, self.target) = (embedding, dense, sparse, target)
+    public init(embedding: StoredEmbedding, dense: Matrix<Float>, sparse: Matrix<Float>, target: [Float], prompt: Prompt = .box) {
+        (self.embedding, self.dense, self.sparse, self.target, self.prompt) = (embedding, dense, sparse, target, prompt)
     }
 }
 
@@ -47,6 +51,21 @@ public struct TrainingSettings: Sendable, Equatable {
 /// One step's record (the log CSV's row).
 public struct TrainingStep: Sendable {
     public let step: Int, loss: Double, learningRate: Double, gradientNorm: Double, seconds: Double
+
+    public init(step: Int, loss: Double, learningRate: Double, gradientNorm: Double, seconds: Double) {
+        (self.step, self.loss, self.learningRate, self.gradientNorm, self.seconds) = (step, loss, learningRate, gradientNorm, seconds)
+    }
+
+    public static let csvHeader = "step,loss,learning_rate,gradient_norm,seconds"
+
+    public var csvRow: String { String(format: "%d,%.6f,%.6g,%.6g,%.3f", step, loss, learningRate, gradientNorm, seconds) }
+
+    /// A row of the log CSV read back (a resumed run's earlier steps).
+    public init?(csvRow: String) {
+        let f = csvRow.split(separator: ",").map { Double($0) }
+        guard f.count == 5, let step = f[0], let loss = f[1], let rate = f[2], let norm = f[3], let seconds = f[4] else { return nil }
+        self.init(step: Int(step), loss: loss, learningRate: rate, gradientNorm: norm, seconds: seconds)
+    }
 }
 
 /// Trains the LoRA factors of a plain decoder on decoder samples; the rest stays frozen.
@@ -54,13 +73,16 @@ public struct DecoderTrainer {
     public var decoder: PlainMaskDecoder<Float>
     public let imagePE: Matrix<Float>
     public let settings: TrainingSettings
-    public private(set) var optimizer: AdamW
+    public internal(set) var optimizer: AdamW
     public private(set) var step = 0
 
     public init(decoder: PlainMaskDecoder<Float>, imagePE: Matrix<Float>, settings: TrainingSettings) {
         (self.decoder, self.imagePE, self.settings) = (decoder, imagePE, settings)
         optimizer = AdamW(weightDecay: settings.weightDecay)
     }
+
+    /// Continues from `step` (a restored checkpoint's).
+    mutating func resume(at step: Int) { self.step = step }
 
     /// The loss of one sample's logits and its gradient with respect to them.
     public static func loss(logits: [Float], target: [Float], settings: TrainingSettings) -> (loss: Double, gradient: [Float]) {
@@ -72,13 +94,14 @@ public struct DecoderTrainer {
         return (main.loss + settings.diceWeight * dice.loss, gradient)
     }
 
-    /// Runs the remaining steps over `samples` (batches drawn with the step's own seeded generator, so a resumed run
-    /// draws what an uninterrupted one would); `progress` hears each step, and returning false stops early.
-    public mutating func train(_ samples: [DecoderSample], progress: (TrainingStep) -> Bool = { _ in true }) {
+    /// Runs the remaining steps (up to step `until` when given) over `samples` (batches drawn with the step's own
+    /// seeded generator, so a resumed run draws what an uninterrupted one would); `progress` hears each step, and
+    /// returning false stops after it.
+    public mutating func train(_ samples: [DecoderSample], until: Int? = nil, progress: (TrainingStep) -> Bool = { _ in true }) {
         precondition(!samples.isEmpty, "no training samples")
         let schedule = LearningRateSchedule(peak: settings.learningRate, warmup: max(1, Int(Double(settings.steps) * settings.warmupFraction)),
                                             total: settings.steps, final: settings.finalLearningRate)
-        while step < settings.steps {
+        while step < min(settings.steps, until ?? settings.steps) {
             let started = Date()
             var random = SeededRandom(seed: settings.seed, label: 0, slice: step)
             let batch = (0..<settings.batch).map { _ in samples[random.below(samples.count)] }

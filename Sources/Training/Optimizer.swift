@@ -1,9 +1,11 @@
 import Foundation
 
-/// AdamW (torch.optim.AdamW: decoupled weight decay applied before the Adam step) over named parameters.
+/// AdamW (torch.optim.AdamW: decoupled weight decay applied before the Adam step) over named parameters; the moments
+/// are kept in Float as PyTorch keeps them for float32 parameters (so a checkpoint holds them exactly), the update
+/// is computed in Double.
 public struct AdamW: Sendable {
     public var beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0.01
-    private var first: [String: [Double]] = [:], second: [String: [Double]] = [:]
+    private var first: [String: [Float]] = [:], second: [String: [Float]] = [:]
     public private(set) var steps = 0
 
     public init(weightDecay: Double = 0.01) {
@@ -11,9 +13,9 @@ public struct AdamW: Sendable {
     }
 
     /// The first and second moments, by name (saved with a checkpoint to resume).
-    public var moments: (first: [String: [Double]], second: [String: [Double]]) { (first, second) }
+    public var moments: (first: [String: [Float]], second: [String: [Float]]) { (first, second) }
 
-    public mutating func restore(first: [String: [Double]], second: [String: [Double]], steps: Int) {
+    public mutating func restore(first: [String: [Float]], second: [String: [Float]], steps: Int) {
         (self.first, self.second, self.steps) = (first, second, steps)
     }
 
@@ -23,15 +25,15 @@ public struct AdamW: Sendable {
     /// p <- p (1 - lr wd) - lr mhat / (sqrt(vhat) + eps) for one parameter.
     public mutating func update(_ name: String, _ parameter: inout [Float], gradient: [Float], learningRate lr: Double) {
         precondition(parameter.count == gradient.count, "\(name): gradient size differs")
-        var m = first[name] ?? [Double](repeating: 0, count: gradient.count)
-        var v = second[name] ?? [Double](repeating: 0, count: gradient.count)
+        var m = first[name] ?? [Float](repeating: 0, count: gradient.count)
+        var v = second[name] ?? [Float](repeating: 0, count: gradient.count)
         let (c1, c2) = (1 - Foundation.pow(beta1, Double(steps)), 1 - Foundation.pow(beta2, Double(steps)))
         for i in parameter.indices {
             let g = Double(gradient[i])
-            m[i] = beta1 * m[i] + (1 - beta1) * g
-            v[i] = beta2 * v[i] + (1 - beta2) * g * g
+            let (mi, vi) = (beta1 * Double(m[i]) + (1 - beta1) * g, beta2 * Double(v[i]) + (1 - beta2) * g * g)
+            (m[i], v[i]) = (Float(mi), Float(vi))
             var p = Double(parameter[i]) * (1 - lr * weightDecay)
-            p -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon)
+            p -= lr * (Double(m[i]) / c1) / ((Double(v[i]) / c2).squareRoot() + epsilon)
             parameter[i] = Float(p)
         }
         first[name] = m

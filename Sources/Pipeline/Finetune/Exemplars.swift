@@ -94,4 +94,19 @@ public enum ExemplarSelection {
         }
         return chosen.sorted { ($0.caseIndex, $0.slice) < ($1.caseIndex, $1.slice) }
     }
+
+    /// Validation slices: up to `count` random slices (seeded) where a target covers at least `minimumArea` pixels,
+    /// none of them an exemplar, sorted.
+    public static func heldOut(_ count: Int, from cases: [TrainingCase], excluding exemplars: [Exemplar], seed: UInt64) -> [Exemplar] {
+        var random = SeededRandom(seed: seed, label: 2, slice: 0)
+        let taken = Set(exemplars.map { [$0.caseIndex, $0.slice] })
+        var candidates = cases.indices.flatMap { c in
+            (0..<cases[c].volume.sliceCount).filter { k in
+                !taken.contains([c, k]) && cases[c].targets.indices.contains { cases[c].area(target: $0, slice: k) >= minimumArea }
+            }.map { Exemplar(caseIndex: c, slice: $0) }
+        }
+        var chosen: [Exemplar] = []
+        while chosen.count < count && !candidates.isEmpty { chosen.append(candidates.remove(at: random.below(candidates.count))) }
+        return chosen.sorted { ($0.caseIndex, $0.slice) < ($1.caseIndex, $1.slice) }
+    }
 }

@@ -9,6 +9,10 @@ public struct FinetuneReport {
     public var synthesized = 0
     public var samples = 0
     public var steps: [TrainingStep] = []
+    public var stepsPerEpoch = 1
+    /// Held-out slices and their scores before training and after each epoch.
+    public var validation: [Exemplar] = []
+    public var scores: [ValidationScore] = []
     public var written: [String] = []
     public var encodingSeconds = 0.0, seconds = 0.0
 
@@ -29,12 +33,15 @@ public struct FinetuneReport {
                targets.joined(separator: ", "), exemplars.count, exemplars.count == 1 ? "" : "s", cases, cases == 1 ? "" : "s", synthesized,
                samples, steps.count, trainingSeconds, trainingSeconds / Double(max(1, steps.count)), encodingSeconds,
                loss.first, loss.last, written.joined(separator: ", "))
+            + (scores.count >= 2 ? "\nvalidation Dice on \(validation.count) held-out slices: \(scores.first!.text) before, \(scores.last!.text) after" : "")
     }
 
     /// The summary as JSON.
     public func object() -> [String: Any] {
         ["targets": targets, "cases": cases, "exemplars": exemplars.map { ["case": $0.caseIndex, "slice": $0.slice] },
          "synthesized": synthesized, "samples": samples, "steps": steps.count, "loss_first": loss.first, "loss_last": loss.last,
+         "epochs": Double(steps.count) / Double(stepsPerEpoch),
+         "validation": scores.map(\.object),
          "encoding_seconds": encodingSeconds, "training_seconds": trainingSeconds, "seconds": seconds, "written": written]
     }
 }

@@ -13,22 +13,29 @@ public struct FinetuneRun {
         public var prompts: TrainingPrompts = .mixed
         public var lora = LoRASettings()
         public var training = TrainingSettings()
+        /// Train for this many passes over the samples instead of `training.steps`.
+        public var epochs: Int?
+        /// Held-out slices (never exemplars) scored before training and after every epoch.
+        public var validate = 0
+        /// Continue from ADAPTER.checkpoint.safetensors when it exists.
+        public var resume = false
+        public var checkpointSeconds = 120.0
         public var output: String
 
         public init(output: String) { self.output = output }
     }
 
-    /// Hears what the user should know, the slices to encode and each one encoded, and each training step.
+    /// Hears what the user should know, the slices to encode and each one encoded, the steps to run and each step,
+    /// and each validation.
     public struct Observer {
-        public var note: (String) -> Void
-        public var encoding: (Int) -> Void
-        public var encoded: () -> Void
-        public var step: (TrainingStep) -> Void
+        public var note: (String) -> Void = { _ in }
+        public var encoding: (Int) -> Void = { _ in }
+        public var encoded: () -> Void = {}
+        public var training: (Int) -> Void = { _ in }
+        public var step: (TrainingStep) -> Void = { _ in }
+        public var validated: (ValidationScore) -> Void = { _ in }
 
-        public init(note: @escaping (String) -> Void = { _ in }, encoding: @escaping (Int) -> Void = { _ in },
-                    encoded: @escaping () -> Void = {}, step: @escaping (TrainingStep) -> Void = { _ in }) {
-            (self.note, self.encoding, self.encoded, self.step) = (note, encoding, encoded, step)
-        }
+        public init() {}
     }
 
     public let request: Request
@@ -48,53 +55,87 @@ public struct FinetuneRun {
     public func run(arguments: [String], observer: Observer = Observer()) throws -> FinetuneReport {
         let started = Date()
         let (logPath, recordPath) = (Self.sidecar(request.output, ".log.csv"), Self.sidecar(request.output, ".run.json"))
-        try InputProtection(inputs: request.data.inputs + engine.inputs).check(outputs: [request.output, logPath, recordPath])
-        for path in [request.output, logPath, recordPath] { try AtomicOutput.checkWritable(path) }
+        let (validationPath, checkpointPath) = (Self.sidecar(request.output, ".validation.csv"), Self.sidecar(request.output, ".checkpoint.safetensors"))
+        let outputs = [request.output, logPath, recordPath, checkpointPath] + (request.validate > 0 ? [validationPath] : [])
+        try InputProtection(inputs: request.data.inputs + engine.inputs).check(outputs: outputs)
+        for path in outputs { try AtomicOutput.checkWritable(path) }
         var record = try RunRecord(arguments: arguments, engine: engine, note: observer.note)
         let set = try TrainingSet(request.data, note: observer.note)
         var report = FinetuneReport()
         (report.cases, report.targets, report.exemplars, report.synthesized) = (set.cases.count, set.targets, set.exemplars, request.data.synthesize)
 
+        let held = ExemplarSelection.heldOut(request.validate, from: set.cases, excluding: set.exemplars, seed: request.data.seed)
+        if request.validate > held.count { observer.note("only \(held.count) slices hold a target besides the exemplars: validating on those") }
+        report.validation = held
+
         EngineThreads.set(engine.threads)
         let model = try LiteMedSAM(weights: engine.weights, spec: engine.spec)
         let encoding = Date()
-        observer.encoding(set.count)
+        observer.encoding(set.count + held.count)
         let samples = try FinetuneSamples.make(count: set.count, slice: set.slice, model: model, prompts: request.prompts,
                                                seed: request.training.seed, progress: observer.encoded)
+        let validation = held.isEmpty ? nil : DecoderValidation(samples: try FinetuneSamples.make(
+            count: held.count, slice: { TrainingSlice(held[$0], cases: set.cases) }, model: model, prompts: request.prompts,
+            seed: request.training.seed, variants: 0, progress: observer.encoded))
         report.encodingSeconds = Date().timeIntervalSince(encoding)
         report.samples = samples.count
+        guard !samples.isEmpty else {
+            throw VolumeError(request.data.cases[0].labelMap, "no training sample: no target covers \(ExemplarSelection.minimumArea) pixels")
+        }
 
+        var settings = request.training
+        let stepsPerEpoch = (samples.count + settings.batch - 1) / settings.batch
+        if let epochs = request.epochs { settings.steps = epochs * stepsPerEpoch }
         var decoder: PlainMaskDecoder<Float> = try PlainModelLoader.maskDecoder(weights: engine.weights, spec: engine.spec)
         decoder.addLoRA(request.lora)
         let pe = model.imagePositionalEncoding
-        var trainer = DecoderTrainer(decoder: decoder, imagePE: Matrix(rows: pe.shape[0], columns: pe.shape[1], values: pe.data),
-                                     settings: request.training)
-        var log = ["step,loss,learning_rate,gradient_norm,seconds"]
-        trainer.train(samples) { step in
-            report.steps.append(step)
-            log.append(String(format: "%d,%.6f,%.6g,%.6g,%.3f", step.step, step.loss, step.learningRate, step.gradientNorm, step.seconds))
-            observer.step(step)
-            return true
-        }
+        var training = FinetuneTraining(
+            trainer: DecoderTrainer(decoder: decoder, imagePE: Matrix(rows: pe.shape[0], columns: pe.shape[1], values: pe.data), settings: settings),
+            samples: samples, validation: validation, stepsPerEpoch: stepsPerEpoch, checkpointPath: checkpointPath,
+            checkpointSeconds: request.checkpointSeconds, fingerprint: try fingerprint(set: set, settings: settings))
+        try training.start(resume: request.resume, note: observer.note)
+        if training.trainer.step == 0, let before = training.scores.first { observer.validated(before) }
+        observer.training(settings.steps)
+        try training.run(step: observer.step, validated: observer.validated)
+        let trainer = training.trainer
+        (report.steps, report.scores, report.stepsPerEpoch) = (training.steps, training.scores, stepsPerEpoch)
         try write(adapter: trainer.decoder, cases: set.cases)
-        try AtomicOutput.write(Data((log.joined(separator: "\n") + "\n").utf8), to: logPath)
+        try AtomicOutput.write(Data(([TrainingStep.csvHeader] + training.log).joined(separator: "\n").utf8 + [10]), to: logPath)
+        if validation != nil {
+            try AtomicOutput.write(Data(([FinetuneTraining.validationHeader] + training.validationLog).joined(separator: "\n").utf8 + [10]),
+                                   to: validationPath)
+        }
         report.seconds = Date().timeIntervalSince(started)
-        report.written = [request.output, logPath, recordPath]
+        report.written = [request.output, logPath, recordPath] + (validation != nil ? [validationPath] : [])
         record["cases"] = request.data.cases.map { ["image": $0.image, "label_map": $0.labelMap] }
         record["targets"] = report.targets
         record["exemplars"] = report.exemplars.map { ["case": $0.caseIndex, "slice": $0.slice] }
         record["synthesized"] = request.data.synthesize
         record["synthesis"] = request.data.synthesis.summary
         record["samples"] = samples.count
-        record["settings"] = ["steps": request.training.steps, "batch": request.training.batch, "learning_rate": request.training.learningRate,
-                              "rank": request.lora.rank, "alpha": request.lora.alpha, "prompts": request.prompts.rawValue,
-                              "loss": request.training.loss.rawValue, "seed": request.training.seed] as [String: Any]
+        record["settings"] = ["steps": settings.steps, "epochs": Double(settings.steps) / Double(stepsPerEpoch), "batch": settings.batch,
+                              "learning_rate": settings.learningRate, "rank": request.lora.rank, "alpha": request.lora.alpha,
+                              "prompts": request.prompts.rawValue, "loss": settings.loss.rawValue, "seed": settings.seed] as [String: Any]
+        record["validation"] = ["slices": held.map { ["case": $0.caseIndex, "slice": $0.slice] },
+                                "scores": training.scores.map(\.object)] as [String: Any]
         record["final_loss"] = report.steps.last?.loss ?? NSNull()
         record["encoding_seconds"] = report.encodingSeconds
         record["training_seconds"] = report.trainingSeconds
         record["files"] = report.written
         try record.write(to: recordPath)
+        training.finish()
         return report
+    }
+
+    /// What must be equal for a checkpoint to continue this run.
+    func fingerprint(set: TrainingSet, settings: TrainingSettings) throws -> String {
+        let weights = try ModelWeights.sha256(of: try ModelWeights.locate(explicit: engine.weights, spec: engine.spec))
+        let parts: [Any] = [request.data.cases.map { [$0.image, $0.labelMap] }, set.targets, set.exemplars.map { [$0.caseIndex, $0.slice] },
+                            request.data.synthesize, request.data.synthesis.summary, request.data.seed, request.prompts.rawValue,
+                            request.lora.rank, request.lora.alpha, request.lora.seed, settings.steps, settings.batch, settings.learningRate,
+                            settings.warmupFraction, settings.finalLearningRate, settings.weightDecay, settings.clipNorm, settings.diceWeight,
+                            settings.loss.rawValue, settings.seed, weights, set.cases.map(\.normalization)]
+        return String(decoding: try JSONSerialization.data(withJSONObject: parts, options: [.sortedKeys]), as: UTF8.self)
     }
 
     /// The adapter file: every LoRA factor, and metadata naming the base weights, the targets, the prompts, the

@@ -21,9 +21,10 @@ public enum FinetuneSamples {
     public static let variants = 3
 
     /// Samples from `count` slices, slice i made by `slice(i)` when its turn comes (so synthesized slices are not
-    /// all held at once); `progress` hears each encoded slice.
+    /// all held at once); `progress` hears each encoded slice. `variants` random prompts join each exact one
+    /// (0 for validation: the exact box and the furthest point only).
     public static func make(count: Int, slice: (Int) -> TrainingSlice, model: LiteMedSAM, prompts: TrainingPrompts, seed: UInt64,
-                            progress: () -> Void = {}) throws -> [DecoderSample] {
+                            variants: Int = variants, progress: () -> Void = {}) throws -> [DecoderSample] {
         let frameSize = model.spec.frameSize
         let noMask = model.promptEmbeddings(ModelPrompt(box: [0, 0, 1, 1])).dense
         let dense = Matrix<Float>(rows: noMask.shape[0], columns: noMask.shape[1], values: noMask.data)
@@ -40,11 +41,11 @@ public enum FinetuneSamples {
                 for t in trainingSlice.masks.indices where trainingSlice.area(t) >= ExemplarSelection.minimumArea {
                     let target = frame.frameMask(trainingSlice.masks[t])
                     for prompt in try modelPrompts(mask: trainingSlice.masks[t], width: frame.originalWidth, height: frame.originalHeight,
-                                                   frame: frame, kind: prompts, random: &random) {
+                                                   frame: frame, kind: prompts, variants: variants, random: &random) {
                         let sparse = model.promptEmbeddings(prompt).sparse
                         samples.append(DecoderSample(embedding: stored, dense: dense,
                                                      sparse: Matrix(rows: sparse.shape[0], columns: sparse.shape[1], values: sparse.data),
-                                                     target: target))
+                                                     target: target, prompt: prompt.box == nil ? .point : .box))
                     }
                 }
             }
@@ -53,7 +54,7 @@ public enum FinetuneSamples {
     }
 
     /// The prompts of one target on one slice, in the model frame.
-    static func modelPrompts(mask: [Bool], width: Int, height: Int, frame: PreparedSlice, kind: TrainingPrompts,
+    static func modelPrompts(mask: [Bool], width: Int, height: Int, frame: PreparedSlice, kind: TrainingPrompts, variants: Int,
                              random: inout SeededRandom) throws -> [ModelPrompt] {
         let lps = Affine(rows: [[-1, 0, 0, 0], [0, -1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
         let map = Volume(shape: [width, height, 1], affine: lps, voxels: mask.map { $0 ? 1 : 0 }, header: .from(affine: lps),

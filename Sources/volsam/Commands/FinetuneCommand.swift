@@ -25,8 +25,22 @@ struct Finetune: ParsableCommand {
     @Option(name: .long, help: "Prompts to train with: box, point or mixed.")
     var prompts: TrainingPrompts = .mixed
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Optimizer steps.", valueName: "n"))
-    var steps = 300
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Optimizer steps (default 300).", valueName: "n"))
+    var steps: Int?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Passes over the training samples, instead of --steps.", valueName: "n"))
+    var epochs: Int?
+
+    @Option(name: .customLong("validate"), parsing: .unconditional,
+            help: ArgumentHelp("Held-out slices (never exemplars) scored before training and after every epoch.", valueName: "k"))
+    var validationSlices = 0
+
+    @Flag(name: .long, help: "Continue an interrupted run from OUT.checkpoint.safetensors (same options).")
+    var resume = false
+
+    @Option(name: .customLong("checkpoint-minutes"), parsing: .unconditional,
+            help: ArgumentHelp("Minutes between checkpoints (0: after every step).", valueName: "m"))
+    var checkpointMinutes = 2.0
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Samples per step.", valueName: "n"))
     var batch = 4
@@ -48,28 +62,39 @@ struct Finetune: ParsableCommand {
 
     func validate() throws {
         guard output.hasSuffix(".safetensors") else { throw ValidationError("-o must end in .safetensors, not '\(output)'") }
-        for (name, value, low, high) in [("--steps", steps, 1, 1_000_000), ("--batch", batch, 1, 256), ("--rank", rank, 1, 64)]
+        if steps != nil && epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
+        for (name, value, low, high) in [("--steps", steps ?? 1, 1, 1_000_000), ("--epochs", epochs ?? 1, 1, 10_000), ("--batch", batch, 1, 256),
+                                         ("--rank", rank, 1, 64), ("--validate", validationSlices, 0, 4096)]
         where value < low || value > high {
             throw ValidationError("\(name) must be from \(low) to \(high), not \(value)")
         }
         guard lr > 0, lr < 1 else { throw ValidationError("--lr must be above 0 and below 1, not \(lr)") }
+        guard checkpointMinutes >= 0, checkpointMinutes.isFinite else {
+            throw ValidationError("--checkpoint-minutes must be 0 or more, not \(checkpointMinutes)")
+        }
     }
 
     func run() throws {
         var request = FinetuneRun.Request(output: output)
         (request.data, request.prompts) = (data.request, prompts)
         request.lora = LoRASettings(rank: rank, seed: data.seed)
-        (request.training.steps, request.training.batch, request.training.learningRate) = (steps, batch, lr)
+        (request.training.steps, request.training.batch, request.training.learningRate) = (steps ?? 300, batch, lr)
         (request.training.loss, request.training.seed) = (loss, data.seed)
+        (request.epochs, request.validate, request.resume, request.checkpointSeconds) = (epochs, validationSlices, resume, checkpointMinutes * 60)
         let engine = EngineSettings(weights: model.weights, threads: model.applyThreads())
         let quiet = report.quiet || report.json
-        let encoding = ProgressBar(unit: "slices encoded", quiet: quiet), training = ProgressBar(total: steps, unit: "steps", quiet: quiet)
+        let encoding = ProgressBar(unit: "slices encoded", quiet: quiet), training = ProgressBar(unit: "steps", quiet: quiet)
         var recent: [Double] = []
-        let observer = FinetuneRun.Observer(note: note, encoding: { encoding.begin(total: $0) }, encoded: { encoding.advance() }, step: { step in
-            if recent.isEmpty { training.begin(total: steps) }
+        var observer = FinetuneRun.Observer()
+        (observer.note, observer.encoding, observer.encoded) = (note, { encoding.begin(total: $0) }, { encoding.advance() })
+        observer.training = { training.begin(total: $0) }
+        observer.step = { step in
             recent = Array((recent + [step.loss]).suffix(10))
             training.advance(detail: String(format: "loss %.4f (last %d steps)", recent.reduce(0, +) / Double(recent.count), recent.count))
-        })
+        }
+        observer.validated = { score in
+            if !quiet { note("validation Dice \(score.step == 0 ? "before training" : String(format: "after epoch %.0f", score.epoch)): \(score.text)") }
+        }
         let result = try FinetuneRun(request: request, engine: engine).run(arguments: CommandLine.arguments, observer: observer)
         if report.json { return FileHandle.standardOutput.write(try MetricsReport.data(result.object())) }
         print(result.text)
