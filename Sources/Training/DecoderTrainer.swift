@@ -122,7 +122,7 @@ public struct DecoderTrainer {
             let rate = schedule.rate(at: step)
             var adam = optimizer
             adam.beginStep()
-            decoder.visitLoRA { name, values in
+            decoder.visitTrainable { name, values in
                 if let gradient = gradients[name] { adam.update(name, &values, gradient: gradient, learningRate: rate) }
             }
             optimizer = adam

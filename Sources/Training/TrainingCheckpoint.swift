@@ -18,7 +18,7 @@ public struct TrainingCheckpoint: Sendable {
     public init(_ trainer: DecoderTrainer, fingerprint: String, log: [String], validationLog: [String]) {
         var parameters: [String: [Float]] = [:]
         var decoder = trainer.decoder
-        decoder.visitLoRA { name, values in parameters[name] = values }
+        decoder.visitTrainable { name, values in parameters[name] = values }
         (step, optimizerSteps, self.parameters) = (trainer.step, trainer.optimizer.steps, parameters)
         (first, second) = trainer.optimizer.moments
         (self.fingerprint, self.log, self.validationLog) = (fingerprint, log, validationLog)
@@ -65,7 +65,7 @@ extension DecoderTrainer {
     /// or has another size.
     public mutating func restore(_ checkpoint: TrainingCheckpoint, path: String) throws {
         var problem: String?
-        decoder.visitLoRA { name, values in
+        decoder.visitTrainable { name, values in
             guard let stored = checkpoint.parameters[name], stored.count == values.count else {
                 problem = problem ?? "\(name) is missing or has another size"
                 return

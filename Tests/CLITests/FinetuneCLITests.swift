@@ -41,6 +41,23 @@ import Volume
         #expect(recorded["path"] as? String == adapter && (recorded["sha256"] as? String)?.count == 64 && recorded["rank"] as? Int == 4)
     }
 
+    @Test func singularValueTuningWritesAnAdapterThatSegmentUses() throws {
+        let adapter = Self.folder + "/liver-svd.safetensors"
+        let trained = try cli.run(["finetune", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "2", "--steps", "6",
+                                   "--batch", "2", "--method", "svd", "--modality", "ct", "--quiet", "-o", adapter])
+        #expect(trained.status == 0 && trained.stdout.hasPrefix("S-SAM for 6: 2 exemplar slices"), "\(trained.stdout)\(trained.stderr)")
+        let output = Self.folder + "/svd-adapted.nii.gz"
+        let segmented = try cli.run(["segment", "sample-data/ct_abdomen.nii.gz", "--box", "6:10,10,5,60,60,8", "--modality", "ct",
+                                     "--adapter", adapter, "--quiet", "-o", output])
+        #expect(segmented.status == 0, "\(segmented.stderr)")
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/svd-adapted.run.json")))
+            as? [String: Any])
+        let recorded = try #require(run["adapter"] as? [String: Any])
+        #expect(recorded["method"] as? String == "svd" && recorded["rank"] is NSNull, "\(recorded)")
+        let rank = try cli.run(["finetune", "--case", Self.trainingCase, "--method", "svd", "--rank", "4", "-o", adapter])
+        #expect(rank.status != 0 && rank.stderr.contains("--rank is the LoRA's; --method svd has none"))
+    }
+
     @Test func refusalsNameTheProblem() throws {
         let cases: [([String], String)] = [
             (["--case", "sample-data/ct_abdomen.nii.gz", "-o", Self.folder + "/a.safetensors"], "IMAGE:LABELMAP (one colon)"),

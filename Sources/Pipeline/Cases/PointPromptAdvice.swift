@@ -9,7 +9,7 @@ public enum PointPromptAdvice {
     public static func note(for prompts: [LabelPrompts], adapter: String?) throws -> String? {
         let pointOnly = prompts.filter(\.isPointOnly)
         guard !pointOnly.isEmpty else { return nil }
-        if let adapter, let kind = try LoRAAdapter.read(path: adapter).metadata["prompts"], kind == "point" || kind == "mixed" { return nil }
+        if let adapter, let kind = try AdapterFile.read(path: adapter).metadata["prompts"], kind == "point" || kind == "mixed" { return nil }
         let labels = pointOnly.map { String($0.label) }.joined(separator: ", ")
         return "label\(pointOnly.count == 1 ? "" : "s") \(labels) \(pointOnly.count == 1 ? "has" : "have") only point prompts: the frozen "
             + "LiteMedSAM was trained with boxes and returns almost nothing from points. Give boxes, or an adapter trained with "

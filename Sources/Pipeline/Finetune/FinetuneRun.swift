@@ -11,6 +11,8 @@ public struct FinetuneRun {
     public struct Request: Sendable {
         public var data = TrainingSet.Request()
         public var prompts: TrainingPrompts = .mixed
+        public var method: AdaptationMethod = .lora
+        /// The LoRA's rank, alpha and seed (method lora).
         public var lora = LoRASettings()
         public var training = TrainingSettings()
         /// Train for this many passes over the samples instead of `training.steps`.
@@ -62,6 +64,7 @@ public struct FinetuneRun {
         var record = try RunRecord(arguments: arguments, engine: engine, note: observer.note)
         let set = try TrainingSet(request.data, note: observer.note)
         var report = FinetuneReport()
+        report.method = request.method
         (report.cases, report.targets, report.exemplars, report.synthesized) = (set.cases.count, set.targets, set.exemplars, request.data.synthesize)
 
         let held = ExemplarSelection.heldOut(request.validate, from: set.cases, excluding: set.exemplars, seed: request.data.seed)
@@ -87,7 +90,10 @@ public struct FinetuneRun {
         let stepsPerEpoch = (samples.count + settings.batch - 1) / settings.batch
         if let epochs = request.epochs { settings.steps = epochs * stepsPerEpoch }
         var decoder: PlainMaskDecoder<Float> = try PlainModelLoader.maskDecoder(weights: engine.weights, spec: engine.spec)
-        decoder.addLoRA(request.lora)
+        switch request.method {
+        case .lora: decoder.addLoRA(request.lora)
+        case .svd: try decoder.addSingularValueTuning()
+        }
         let pe = model.imagePositionalEncoding
         var training = FinetuneTraining(
             trainer: DecoderTrainer(decoder: decoder, imagePE: Matrix(rows: pe.shape[0], columns: pe.shape[1], values: pe.data), settings: settings),
@@ -114,7 +120,8 @@ public struct FinetuneRun {
         record["synthesis"] = request.data.synthesis.summary
         record["samples"] = samples.count
         record["settings"] = ["steps": settings.steps, "epochs": Double(settings.steps) / Double(stepsPerEpoch), "batch": settings.batch,
-                              "learning_rate": settings.learningRate, "rank": request.lora.rank, "alpha": request.lora.alpha,
+                              "learning_rate": settings.learningRate, "method": request.method.rawValue,
+                              "rank": request.method == .lora ? request.lora.rank : NSNull(), "alpha": request.method == .lora ? request.lora.alpha : NSNull(),
                               "prompts": request.prompts.rawValue, "loss": settings.loss.rawValue, "seed": settings.seed] as [String: Any]
         record["validation"] = ["slices": held.map { ["case": $0.caseIndex, "slice": $0.slice] },
                                 "scores": training.scores.map(\.object)] as [String: Any]
@@ -131,14 +138,14 @@ public struct FinetuneRun {
     func fingerprint(set: TrainingSet, settings: TrainingSettings) throws -> String {
         let weights = try ModelWeights.sha256(of: try ModelWeights.locate(explicit: engine.weights, spec: engine.spec))
         let parts: [Any] = [request.data.cases.map { [$0.image, $0.labelMap] }, set.targets, set.exemplars.map { [$0.caseIndex, $0.slice] },
-                            request.data.synthesize, request.data.synthesis.summary, request.data.seed, request.prompts.rawValue,
+                            request.data.synthesize, request.data.synthesis.summary, request.data.seed, request.prompts.rawValue, request.method.rawValue,
                             request.lora.rank, request.lora.alpha, request.lora.seed, settings.steps, settings.batch, settings.learningRate,
                             settings.warmupFraction, settings.finalLearningRate, settings.weightDecay, settings.clipNorm, settings.diceWeight,
                             settings.loss.rawValue, settings.seed, weights, set.cases.map(\.normalization)]
         return String(decoding: try JSONSerialization.data(withJSONObject: parts, options: [.sortedKeys]), as: UTF8.self)
     }
 
-    /// The adapter file: every LoRA factor, and metadata naming the base weights, the targets, the prompts, the
+    /// The adapter file: every LoRA factor (or singular-value scale and shift and layer norm), and metadata naming the base weights, the targets, the prompts, the
     /// normalization and the training images.
     func write(adapter decoder: PlainMaskDecoder<Float>, cases: [TrainingCase]) throws {
         let weights = try ModelWeights.locate(explicit: engine.weights, spec: engine.spec)
@@ -147,7 +154,10 @@ public struct FinetuneRun {
                         HeldOutCheck.metadataKey: try cases.compactMap { try HeldOutCheck.digest($0.image) }.joined(separator: ","),
                         "normalization": Set(cases.map(\.normalization)).sorted().joined(separator: " | "),
                         "volsam_version": RunRecord.version]
-        try LoRAAdapter(decoder: decoder, settings: request.lora, baseSHA256: try ModelWeights.sha256(of: weights), metadata: metadata)
-            .write(to: request.output)
+        let base = try ModelWeights.sha256(of: weights)
+        switch request.method {
+        case .lora: try LoRAAdapter(decoder: decoder, settings: request.lora, baseSHA256: base, metadata: metadata).write(to: request.output)
+        case .svd: try SingularValueAdapter(decoder: decoder, baseSHA256: base, metadata: metadata).write(to: request.output)
+        }
     }
 }

@@ -16,7 +16,7 @@ public enum HeldOutCheck {
     /// The note for `image` segmented with `adapter`, or nil when it is held out (or a folder).
     public static func note(image: String, adapter: String) throws -> String? {
         guard let digest = try digest(image) else { return nil }
-        let trained = Set((try LoRAAdapter.read(path: adapter).metadata[metadataKey] ?? "").split(separator: ",").map(String.init))
+        let trained = Set((try AdapterFile.read(path: adapter).metadata[metadataKey] ?? "").split(separator: ",").map(String.init))
         guard trained.contains(digest) else { return nil }
         return "\(image) is one of the images \(adapter) was trained on: its scores are not held out"
     }

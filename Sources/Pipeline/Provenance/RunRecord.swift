@@ -26,9 +26,10 @@ public struct RunRecord {
             "machine": Self.machine(threads: engine.threads),
         ]
         if let adapter = engine.adapter {
-            let lora = try LoRAAdapter.read(path: adapter)
-            fields["adapter"] = ["path": adapter, "sha256": try ModelWeights.sha256(of: adapter), "rank": lora.rank,
-                                 "targets": lora.metadata["targets"] ?? "", "where": lora.metadata["where"] ?? ""] as [String: Any]
+            let file = try AdapterFile.read(path: adapter).metadata
+            fields["adapter"] = ["path": adapter, "sha256": try ModelWeights.sha256(of: adapter), "method": file["method"] ?? "",
+                                 "rank": file["rank"].flatMap(Int.init) ?? NSNull(), "targets": file["targets"] ?? "",
+                                 "where": file["where"] ?? ""] as [String: Any]
         }
     }
 

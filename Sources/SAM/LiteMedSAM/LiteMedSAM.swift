@@ -13,8 +13,8 @@ public final class LiteMedSAM: @unchecked Sendable {
     /// The engine's kernel set, chosen once for this CPU when the first model loads (KernelSelection).
     static let kernels: EngineKernels = KernelSelection.install()
 
-    /// Loads a checkpoint (the spec's cached checkpoint unless `path` is given), with a LoRA adapter merged in when
-    /// one is given (it must name these weights' SHA-256); every tensor must fit.
+    /// Loads a checkpoint (the spec's cached checkpoint unless `path` is given), with an adapter merged in when
+    /// one is given (LoRA or S-SAM; it must name these weights' SHA-256); every tensor must fit.
     public init(weights path: String? = nil, adapter: String? = nil, spec: ModelSpec = .liteMedSAM) throws {
         MemoryReuse.configure()
         _ = Self.kernels
@@ -26,13 +26,13 @@ public final class LiteMedSAM: @unchecked Sendable {
         }
         var tensors = try CheckpointReader.read(path: file, verifyCRC: path != nil)
         if let adapter {
-            let lora = try LoRAAdapter.read(path: adapter)
+            let trained = try AdapterFile.read(path: adapter)
             let digest = try ModelWeights.sha256(of: file)
-            guard lora.baseSHA256 == digest else {
-                throw CheckpointError(adapter, "was trained on other base weights (SHA-256 \(lora.baseSHA256.prefix(16))..., these are "
+            guard trained.baseSHA256 == digest else {
+                throw CheckpointError(adapter, "was trained on other base weights (SHA-256 \(trained.baseSHA256.prefix(16))..., these are "
                                       + "\(digest.prefix(16))...)")
             }
-            tensors = try lora.merged(into: tensors, adapterPath: adapter)
+            tensors = try trained.merged(into: tensors, adapterPath: adapter)
         }
         let store = ParameterStore(tensors, source: file)
         encoder = TinyViTEncoder(store, spec: spec)

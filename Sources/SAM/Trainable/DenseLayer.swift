@@ -30,16 +30,24 @@ public struct LowRankUpdate<S: TrainingScalar>: Sendable {
 
 /// A linear layer of the plain (trainable) model, y = x W^T + b (+ scale x A^T B^T with a LoRA), named by its
 /// checkpoint module path. The forward pass is DenseOp's; the backward pass returns dx and the gradients of
-/// what trains: the weight and bias when `trainsWeight`, the LoRA factors when there is one.
+/// what trains: the weight and bias when `trainsWeight`, the LoRA factors when there is one, the singular values'
+/// scale and shift (NAME.svd_scale, NAME.svd_shift) when the weight is S-SAM's (`weight` is then kept equal to
+/// the tuning's recomposed weight: `recompose()` after each update).
 public struct DenseLayer<S: TrainingScalar>: Sendable {
     public let name: String
     public var weight: Matrix<S>
     public var bias: [S]?
     public var lora: LowRankUpdate<S>?
+    public var singularValues: SingularValueTuning<S>?
     public var trainsWeight = false
 
     public init(name: String, weight: Matrix<S>, bias: [S]?) {
         (self.name, self.weight, self.bias) = (name, weight, bias)
+    }
+
+    /// Sets the weight from the singular-value tuning (after its scale or shift changed).
+    public mutating func recompose() {
+        if let singularValues { weight = singularValues.weight }
     }
 
     public var inputs: Int { weight.columns }
@@ -64,6 +72,11 @@ public struct DenseLayer<S: TrainingScalar>: Sendable {
         if trainsWeight {
             gradients.add(name + ".weight", dy.multiplied(by: x, transposeSelf: true).values)
             if bias != nil { gradients.add(name + ".bias", dy.columnSums()) }
+        }
+        if let singularValues {
+            let (dScale, dShift) = singularValues.gradients(dy: dy, x: x)
+            gradients.add(name + ".svd_scale", dScale)
+            gradients.add(name + ".svd_shift", dShift)
         }
         if let lora {
             // y += s (x A^T) B^T: dB = s dy^T (x A^T), dA = s (dy B)^T x, dx += s (dy B) A

@@ -18,6 +18,12 @@ public struct LoRASettings: Sendable, Equatable {
     public var scale: Double { alpha / Double(rank) }
 }
 
+/// How the decoder is adapted: LoRA on the attention q and v projections, or S-SAM's singular-value tuning of the
+/// same projections plus the layer norms.
+public enum AdaptationMethod: String, Sendable, CaseIterable {
+    case lora, svd
+}
+
 extension PlainMaskDecoder {
     /// Every attention layer of the decoder, as writable paths (blocks' three, then the final one).
     var attentionPaths: [WritableKeyPath<PlainMaskDecoder, AttentionLayer<S>>] {
@@ -77,5 +83,47 @@ extension PlainMaskDecoder {
             }
         }
         return merged
+    }
+}
+
+extension PlainMaskDecoder {
+    /// Every layer norm of the decoder, as writable paths (the blocks', the final one, the upscaling one).
+    var normPaths: [WritableKeyPath<PlainMaskDecoder, NormLayer<S>>] {
+        blocks.indices.flatMap { i in blocks[i].norms.indices.map { \PlainMaskDecoder.blocks[i].norms[$0] } } + [\.finalNorm, \.upscaleNorm]
+    }
+
+    /// S-SAM on the same q and v projections LoRA adapts: each weight's SVD with trainable scale (1) and shift (0),
+    /// and every layer norm's weight and bias trained. Throws when an SVD does not converge.
+    public mutating func addSingularValueTuning() throws {
+        for path in attentionPaths {
+            for projection in [\AttentionLayer<S>.q, \AttentionLayer<S>.v] {
+                let layer = self[keyPath: path][keyPath: projection]
+                guard let tuning = SingularValueTuning(weight: layer.weight) else {
+                    throw CheckpointError(layer.name, "the SVD of its weight did not converge")
+                }
+                self[keyPath: path][keyPath: projection].singularValues = tuning
+                self[keyPath: path][keyPath: projection].recompose()
+            }
+        }
+        for path in normPaths { self[keyPath: path].trains = true }
+    }
+
+    /// Visits everything that trains, in a fixed order: LoRA factors (NAME.lora_A, NAME.lora_B), singular-value
+    /// scales and shifts (NAME.svd_scale, NAME.svd_shift) and trained layer norms (NAME.weight, NAME.bias); then
+    /// recomposes the tuned weights.
+    public mutating func visitTrainable(_ body: (String, inout [S]) -> Void) {
+        visitLoRA(body)
+        for path in attentionPaths {
+            for projection in [\AttentionLayer<S>.q, \AttentionLayer<S>.v] where self[keyPath: path][keyPath: projection].singularValues != nil {
+                let name = self[keyPath: path][keyPath: projection].name
+                body(name + ".svd_scale", &self[keyPath: path][keyPath: projection].singularValues!.scale)
+                body(name + ".svd_shift", &self[keyPath: path][keyPath: projection].singularValues!.shift)
+                self[keyPath: path][keyPath: projection].recompose()
+            }
+        }
+        for path in normPaths where self[keyPath: path].trains {
+            body(self[keyPath: path].name + ".weight", &self[keyPath: path].weight)
+            body(self[keyPath: path].name + ".bias", &self[keyPath: path].bias)
+        }
     }
 }

@@ -5,7 +5,7 @@ import Tensor
 /// the checkpoint's module paths, with metadata naming the method, rank, alpha, the adapted place and the SHA-256 of
 /// the base weights it was trained on. Merged into the base weights at load (W + alpha / rank B A), so inference
 /// with it runs exactly as fast as without.
-public struct LoRAAdapter: Sendable {
+public struct LoRAAdapter: WeightAdapter {
     public let rank: Int, alpha: Double
     /// The SHA-256 of the base checkpoint the adapter was trained on.
     public let baseSHA256: String
@@ -28,14 +28,15 @@ public struct LoRAAdapter: Sendable {
         self.init(rank: settings.rank, alpha: settings.alpha, baseSHA256: baseSHA256, metadata: metadata, factors: factors)
     }
 
+    /// Reads a LoRA adapter file (AdapterFile.read reads either method).
     public static func read(path: String) throws -> LoRAAdapter {
-        let (tensors, metadata) = try SafeTensorsReader.readWithMetadata(path: path)
-        guard metadata["format"] == "volsam-adapter", metadata["method"] == "lora" else {
-            throw CheckpointError(path, "not a VolSAM LoRA adapter (metadata format \(metadata["format"] ?? "none"), method \(metadata["method"] ?? "none"))")
-        }
-        guard let rank = metadata["rank"].flatMap(Int.init), rank > 0, let alpha = metadata["alpha"].flatMap(Double.init),
-              let base = metadata["base_sha256"], base.count == 64 else {
-            throw CheckpointError(path, "adapter metadata lacks a valid rank, alpha or base_sha256")
+        guard let lora = try AdapterFile.read(path: path) as? LoRAAdapter else { throw CheckpointError(path, "is not a LoRA adapter") }
+        return lora
+    }
+
+    init(tensors: [String: CheckpointTensor], metadata: [String: String], baseSHA256 base: String, path: String) throws {
+        guard let rank = metadata["rank"].flatMap(Int.init), rank > 0, let alpha = metadata["alpha"].flatMap(Double.init) else {
+            throw CheckpointError(path, "adapter metadata lacks a valid rank or alpha")
         }
         var factors: [String: (a: CheckpointTensor, b: CheckpointTensor)] = [:]
         for name in tensors.keys {
@@ -50,7 +51,7 @@ public struct LoRAAdapter: Sendable {
             factors[layer] = (a, b)
         }
         guard !factors.isEmpty else { throw CheckpointError(path, "the adapter holds no LoRA factors") }
-        return LoRAAdapter(rank: rank, alpha: alpha, baseSHA256: base, metadata: metadata, factors: factors)
+        self.init(rank: rank, alpha: alpha, baseSHA256: base, metadata: metadata, factors: factors)
     }
 
     /// Writes the adapter (metadata: format, method, rank, alpha, base_sha256 and `metadata`'s entries).

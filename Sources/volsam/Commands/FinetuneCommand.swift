@@ -8,13 +8,14 @@ import Training
 /// `volsam finetune`: a LoRA adapter for the mask decoder from a few labelled slices.
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Adapt the model to a structure from labelled exemplars: a LoRA adapter for the mask decoder.",
+        abstract: "Adapt the model to a structure from labelled exemplars: a LoRA or S-SAM adapter for the mask decoder.",
         discussion: """
         Exemplar slices are picked from the training cases (seeded; slices where the target covers 10 pixels or \
         more), optionally joined by slices synthesized from them (--synthesize: each structure cut out, blurred, \
         scaled, turned, flipped and shifted in intensity, pasted onto a target-free slice), encoded once by the \
         frozen encoder, and the decoder's attention q and v projections get a LoRA (Cheap Lunch's recipe: rank 4, \
-        cross-entropy + 0.8 Dice, AdamW 1e-3 with warm-up and exponential decay), trained with the prompts \
+        cross-entropy + 0.8 Dice, AdamW 1e-3 with warm-up and exponential decay; --method svd tunes their singular \
+        values and the layer norms instead, as S-SAM), trained with the prompts \
         `segment` derives (boxes with up to 5 px of jitter, furthest and random points). Use the adapter with \
         `segment --adapter` or `batch --adapter`. Never score on a case you trained on. Writes OUT.safetensors, \
         OUT.log.csv (loss per step) and OUT.run.json (provenance).
@@ -48,8 +49,11 @@ struct Finetune: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Peak learning rate (AdamW).", valueName: "rate"))
     var lr = 1e-3
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("LoRA rank.", valueName: "r"))
-    var rank = 4
+    @Option(name: .long, help: "lora (W + B A on the attention q and v projections) or svd (S-SAM: their singular values and the layer norms).")
+    var method: AdaptationMethod = .lora
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("LoRA rank (default 4).", valueName: "r"))
+    var rank: Int?
 
     @Option(name: .long, help: "Loss: ce-dice or focal-dice.")
     var loss: TrainingSettings.Loss = .crossEntropyDice
@@ -63,8 +67,9 @@ struct Finetune: ParsableCommand {
     func validate() throws {
         guard output.hasSuffix(".safetensors") else { throw ValidationError("-o must end in .safetensors, not '\(output)'") }
         if steps != nil && epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
+        if rank != nil && method != .lora { throw ValidationError("--rank is the LoRA's; --method \(method.rawValue) has none") }
         for (name, value, low, high) in [("--steps", steps ?? 1, 1, 1_000_000), ("--epochs", epochs ?? 1, 1, 10_000), ("--batch", batch, 1, 256),
-                                         ("--rank", rank, 1, 64), ("--validate", validationSlices, 0, 4096)]
+                                         ("--rank", rank ?? 4, 1, 64), ("--validate", validationSlices, 0, 4096)]
         where value < low || value > high {
             throw ValidationError("\(name) must be from \(low) to \(high), not \(value)")
         }
@@ -77,7 +82,7 @@ struct Finetune: ParsableCommand {
     func run() throws {
         var request = FinetuneRun.Request(output: output)
         (request.data, request.prompts) = (data.request, prompts)
-        request.lora = LoRASettings(rank: rank, seed: data.seed)
+        (request.method, request.lora) = (method, LoRASettings(rank: rank ?? 4, seed: data.seed))
         (request.training.steps, request.training.batch, request.training.learningRate) = (steps ?? 300, batch, lr)
         (request.training.loss, request.training.seed) = (loss, data.seed)
         (request.epochs, request.validate, request.resume, request.checkpointSeconds) = (epochs, validationSlices, resume, checkpointMinutes * 60)
@@ -102,4 +107,5 @@ struct Finetune: ParsableCommand {
 }
 
 extension TrainingPrompts: ExpressibleByArgument {}
+extension AdaptationMethod: ExpressibleByArgument {}
 extension TrainingSettings.Loss: ExpressibleByArgument {}
