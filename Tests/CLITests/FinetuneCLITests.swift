@@ -43,7 +43,7 @@ import Volume
 
     @Test func singularValueTuningWritesAnAdapterThatSegmentUses() throws {
         let adapter = Self.folder + "/liver-svd.safetensors"
-        let trained = try cli.run(["finetune", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "2", "--steps", "6",
+        let trained = try cli.run(["finetune", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "2", "--synthesize", "0", "--steps", "6",
                                    "--batch", "2", "--method", "svd", "--modality", "ct", "--quiet", "-o", adapter])
         #expect(trained.status == 0 && trained.stdout.hasPrefix("S-SAM for 6: 2 exemplar slices"), "\(trained.stdout)\(trained.stderr)")
         let output = Self.folder + "/svd-adapted.nii.gz"

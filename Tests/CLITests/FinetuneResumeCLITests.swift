@@ -6,7 +6,8 @@ import Testing
 @Suite(.serialized) struct FinetuneResumeCLITests {
     let cli = CLITests()
     static let folder = FinetuneCLITests.folder
-    static let options = ["finetune", "--case", FinetuneCLITests.trainingCase, "--labels", "6", "--exemplars", "3", "--steps", "24",
+    static let options = ["finetune", "--case", FinetuneCLITests.trainingCase, "--labels", "6", "--exemplars", "3", "--synthesize", "0",
+                          "--steps", "24",
                           "--batch", "2", "--modality", "ct", "--quiet", "--checkpoint-minutes", "0"]
 
     @Test func aKilledRunResumesToTheSameAdapter() throws {
@@ -43,7 +44,7 @@ import Testing
 
     @Test func validationAndEpochs() throws {
         let output = Self.folder + "/validated.safetensors"
-        let result = try cli.run(["finetune", "--case", FinetuneCLITests.trainingCase, "--labels", "6", "--exemplars", "3", "--epochs", "2",
+        let result = try cli.run(["finetune", "--case", FinetuneCLITests.trainingCase, "--labels", "6", "--exemplars", "3", "--synthesize", "0", "--epochs", "2",
                                   "--batch", "4", "--validate", "2", "--modality", "ct", "--json", "-o", output])
         #expect(result.status == 0, "\(result.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])

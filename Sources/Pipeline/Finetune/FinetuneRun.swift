@@ -128,6 +128,7 @@ public struct FinetuneRun {
         record["final_loss"] = report.steps.last?.loss ?? NSNull()
         record["encoding_seconds"] = report.encodingSeconds
         record["training_seconds"] = report.trainingSeconds
+        record["peak_rss_mb"] = RunRecord.peakResidentMB()
         record["files"] = report.written
         try record.write(to: recordPath)
         training.finish()

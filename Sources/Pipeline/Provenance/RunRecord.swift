@@ -53,6 +53,13 @@ public struct RunRecord {
 
     /// Host, system, CPU (architecture, model, vector level), the kernels that run (BLAS core, VolSAM's own),
     /// cores, memory and the threads the run used.
+    /// This process's peak resident memory so far, MB (getrusage).
+    public static func peakResidentMB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+
     public static func machine(threads: Int) -> [String: Any] {
         var info = utsname()
         uname(&info)

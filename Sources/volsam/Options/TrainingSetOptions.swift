@@ -22,8 +22,8 @@ struct TrainingSetOptions: ParsableArguments {
                                                                    valueName: "file"))
     var exemplarList: String?
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Slices to synthesize from the exemplars.", valueName: "n"))
-    var synthesize = 0
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Slices to synthesize from the exemplars (0: none).", valueName: "n"))
+    var synthesize = 300
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Seed of every random choice.", valueName: "n"))
     var seed: UInt64 = 0
