@@ -17,8 +17,18 @@ public final class StoredEmbedding: Sendable {
     public var matrix: Matrix<Float> { Matrix(rows: rows, columns: columns, values: values.map { Float($0) }) }
 }
 
+/// A 0/1 target mask kept as bytes (a quarter of its Float size), shared by the prompts of a target.
+public final class StoredTarget: Sendable {
+    let bytes: [UInt8]
+
+    public init(_ values: [Float]) { bytes = values.map { $0 > 0.5 ? 1 : 0 } }
+
+    public var values: [Float] { bytes.map { Float($0) } }
+}
+
 /// One training sample of the decoder: a frozen slice embedding (shared by the prompts of a slice), a prompt's sparse
-/// tokens and dense embedding, and the target mask in the model's frame (frame x frame, 0/1, zero in the padding).
+/// tokens and dense embedding, and the target mask in the model's frame (frame x frame, 0/1, zero in the padding;
+/// shared by the prompts of a target).
 public struct DecoderSample: Sendable {
     /// The kind of prompt (validation reports each kind's Dice).
     public enum Prompt: String, Sendable { case box, point }
@@ -26,12 +36,19 @@ public struct DecoderSample: Sendable {
     public let embedding: StoredEmbedding
     public let dense: Matrix<Float>
     public let sparse: Matrix<Float>
-    public let target: [Float]
+    public let storedTarget: StoredTarget
     public let prompt: Prompt
 
-    public init(embedding: StoredEmbedding, dense: Matrix<Float>, sparse: Matrix<Float>, target: [Float], prompt: Prompt = .box) {
-        (self.embedding, self.dense, self.sparse, self.target, self.prompt) = (embedding, dense, sparse, target, prompt)
+    public init(embedding: StoredEmbedding, dense: Matrix<Float>, sparse: Matrix<Float>, target: StoredTarget, prompt: Prompt = .box) {
+        (self.embedding, self.dense, self.sparse, self.storedTarget, self.prompt) = (embedding, dense, sparse, target, prompt)
     }
+
+    public init(embedding: StoredEmbedding, dense: Matrix<Float>, sparse: Matrix<Float>, target: [Float], prompt: Prompt = .box) {
+        self.init(embedding: embedding, dense: dense, sparse: sparse, target: StoredTarget(target), prompt: prompt)
+    }
+
+    /// The target mask as 0/1 Floats.
+    public var target: [Float] { storedTarget.values }
 }
 
 /// What to optimize and how: the loss (cross-entropy + diceWeight x Dice, or focal + Dice), AdamW with a warm-up and

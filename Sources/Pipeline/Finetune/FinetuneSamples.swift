@@ -39,7 +39,7 @@ public enum FinetuneSamples {
                 progress()
                 let stored = StoredEmbedding(Matrix(rows: embedding.count / embedding.shape.last!, columns: embedding.shape.last!, values: embedding.data))
                 for t in trainingSlice.masks.indices where trainingSlice.area(t) >= ExemplarSelection.minimumArea {
-                    let target = frame.frameMask(trainingSlice.masks[t])
+                    let target = StoredTarget(frame.frameMask(trainingSlice.masks[t]))
                     for prompt in try modelPrompts(mask: trainingSlice.masks[t], width: frame.originalWidth, height: frame.originalHeight,
                                                    frame: frame, kind: prompts, variants: variants, random: &random) {
                         let sparse = model.promptEmbeddings(prompt).sparse
