@@ -58,9 +58,30 @@ import Volume
         #expect(rank.status != 0 && rank.stderr.contains("--rank is the LoRA's; --method svd has none"))
     }
 
+    @Test func aDatasetFolderTrainsAndIsProtected() throws {
+        let dataset = Self.folder + "/brats", patient = Self.folder + "/brats/Brain1"
+        try? FileManager.default.removeItem(atPath: dataset)
+        try FileManager.default.createDirectory(atPath: patient, withIntermediateDirectories: true)
+        for (from, to) in [("mr_brain_flair", "Brain1_flair"), ("mr_brain_labels", "Brain1_seg")] {
+            try FileManager.default.copyItem(atPath: "\(CLITests.repository.path)/sample-data/\(from).nii.gz", toPath: "\(patient)/\(to).nii.gz")
+        }
+        let adapter = Self.folder + "/tumour.safetensors"
+        let trained = try cli.run(["finetune", "--dataset", dataset, "--labels", "1,2,4", "--union", "--exemplars", "2", "--synthesize", "0",
+                                   "--steps", "2", "--batch", "2", "--quiet", "--json", "-o", adapter])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(trained.stdout.utf8)) as? [String: Any])
+        #expect(summary["cases"] as? Int == 1 && summary["targets"] as? [String] == ["1+2+4"], "\(summary)")
+        let inside = try cli.run(["finetune", "--dataset", dataset, "--labels", "1", "-o", patient + "/a.safetensors"])
+        #expect(inside.status != 0 && inside.stderr.contains("an input folder of the dataset"), "\(inside.stderr)")
+        let synth = try cli.run(["synth", "--dataset", dataset, "--layout", "brats2021", "--labels", "1", "--synthesize", "1", "--quiet",
+                                 "-o", dataset])
+        #expect(synth.status != 0 && synth.stderr.contains("the dataset folder"), "\(synth.stderr)")
+    }
+
     @Test func refusalsNameTheProblem() throws {
         let cases: [([String], String)] = [
             (["--case", "sample-data/ct_abdomen.nii.gz", "-o", Self.folder + "/a.safetensors"], "IMAGE:LABELMAP (one colon)"),
+            (["-o", Self.folder + "/a.safetensors"], "give at least one --case IMAGE:LABELMAP, or --dataset DIR"),
             (["--case", Self.trainingCase, "--union", "-o", Self.folder + "/a.safetensors"], "--union needs --labels"),
             (["--case", Self.trainingCase, "-o", Self.folder + "/a.pth"], "-o must end in .safetensors"),
             (["--case", Self.trainingCase, "--steps", "0", "-o", Self.folder + "/a.safetensors"], "--steps must be from 1"),

@@ -59,7 +59,7 @@ public struct FinetuneRun {
         let (logPath, recordPath) = (Self.sidecar(request.output, ".log.csv"), Self.sidecar(request.output, ".run.json"))
         let (validationPath, checkpointPath) = (Self.sidecar(request.output, ".validation.csv"), Self.sidecar(request.output, ".checkpoint.safetensors"))
         let outputs = [request.output, logPath, recordPath, checkpointPath] + (request.validate > 0 ? [validationPath] : [])
-        try InputProtection(inputs: request.data.inputs + engine.inputs).check(outputs: outputs)
+        try request.data.protection(extra: engine.inputs).check(outputs: outputs)
         for path in outputs { try AtomicOutput.checkWritable(path) }
         var record = try RunRecord(arguments: arguments, engine: engine, note: observer.note)
         let set = try TrainingSet(request.data, note: observer.note)
@@ -83,7 +83,7 @@ public struct FinetuneRun {
         report.encodingSeconds = Date().timeIntervalSince(encoding)
         report.samples = samples.count
         guard !samples.isEmpty else {
-            throw VolumeError(request.data.cases[0].labelMap, "no training sample: no target covers \(ExemplarSelection.minimumArea) pixels")
+            throw VolumeError(set.pairs[0].labelMap, "no training sample: no target covers \(ExemplarSelection.minimumArea) pixels")
         }
 
         var settings = request.training
@@ -113,7 +113,7 @@ public struct FinetuneRun {
         }
         report.seconds = Date().timeIntervalSince(started)
         report.written = [request.output, logPath, recordPath] + (validation != nil ? [validationPath] : [])
-        record["cases"] = request.data.cases.map { ["image": $0.image, "label_map": $0.labelMap] }
+        record["cases"] = set.pairs.map { ["image": $0.image, "label_map": $0.labelMap] }
         record["targets"] = report.targets
         record["exemplars"] = report.exemplars.map { ["case": $0.caseIndex, "slice": $0.slice] }
         record["synthesized"] = request.data.synthesize
@@ -138,7 +138,7 @@ public struct FinetuneRun {
     /// What must be equal for a checkpoint to continue this run.
     func fingerprint(set: TrainingSet, settings: TrainingSettings) throws -> String {
         let weights = try ModelWeights.sha256(of: try ModelWeights.locate(explicit: engine.weights, spec: engine.spec))
-        let parts: [Any] = [request.data.cases.map { [$0.image, $0.labelMap] }, set.targets, set.exemplars.map { [$0.caseIndex, $0.slice] },
+        let parts: [Any] = [set.pairs.map { [$0.image, $0.labelMap] }, set.targets, set.exemplars.map { [$0.caseIndex, $0.slice] },
                             request.data.synthesize, request.data.synthesis.summary, request.data.seed, request.prompts.rawValue, request.method.rawValue,
                             request.lora.rank, request.lora.alpha, request.lora.seed, settings.steps, settings.batch, settings.learningRate,
                             settings.warmupFraction, settings.finalLearningRate, settings.weightDecay, settings.clipNorm, settings.diceWeight,

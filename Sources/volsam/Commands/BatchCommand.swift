@@ -21,11 +21,7 @@ struct Batch: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder (created when its parent exists).")
     var output: String
 
-    @Option(name: .long, help: "brats2021, brats2023, synapse or msd (default: detected).")
-    var layout: DatasetLayout?
-
-    @Option(name: .long, help: "BraTS image channel: flair (default), t1, t1ce, t2 (2023 names t2f, t1n, t1c, t2w work too).")
-    var channel: String = "flair"
+    @OptionGroup var folder: DatasetOptions
 
     @Option(name: .long, help: "BraTS targets: wt (whole tumour), tc (tumour core), et (enhancing), comma-separated.")
     var targets: String = "wt"
@@ -55,8 +51,7 @@ struct Batch: ParsableCommand {
 
     func run() throws {
         var request = BatchPlan.Request(dataset: dataset)
-        request.layout = layout
-        request.channel = channel
+        (request.layout, request.channel) = (folder.layout, folder.channel)
         request.targets = targets.split(separator: ",").map(String.init)
         request.labels = labels.labels?.ids
         request.strategy = strategy.strategy
@@ -102,5 +97,4 @@ struct Batch: ParsableCommand {
     }
 }
 
-extension DatasetLayout: ExpressibleByArgument {}
 

@@ -10,7 +10,8 @@ struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Adapt the model to a structure from labelled exemplars: a LoRA or S-SAM adapter for the mask decoder.",
         discussion: """
-        Exemplar slices are picked from the training cases (seeded; slices where the target covers 10 pixels or \
+        Exemplar slices are picked from the training cases (--case pairs, or the labelled cases of a --dataset \
+        folder; seeded; slices where the target covers 10 pixels or \
         more), optionally joined by slices synthesized from them (--synthesize: each structure cut out, blurred, \
         scaled, turned, flipped and shifted in intensity, pasted onto a target-free slice), encoded once by the \
         frozen encoder, and the decoder's attention q and v projections get a LoRA (Cheap Lunch's recipe: rank 4, \

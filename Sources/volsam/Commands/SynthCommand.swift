@@ -23,7 +23,7 @@ struct Synth: ParsableCommand {
 
     func run() throws {
         let request = data.request
-        try InputProtection(inputs: request.inputs).check(outputs: [output] + SynthesisExport.files(in: output))
+        try request.protection(extra: []).check(outputs: [output] + SynthesisExport.files(in: output))
         try AtomicOutput.createFolder(output)
         let set = try TrainingSet(request, note: note)
         let bar = ProgressBar(total: set.count, unit: "slices", quiet: quiet)

@@ -8,6 +8,12 @@ struct TrainingSetOptions: ParsableArguments {
             transform: Self.casePair)
     var cases: [TrainingPair] = []
 
+    @Option(name: .customLong("dataset"), help: ArgumentHelp("A dataset folder whose cases with a label map train (as `batch` reads it).",
+                                                             valueName: "dir"))
+    var datasetFolder: String?
+
+    @OptionGroup var folder: DatasetOptions
+
     @Option(name: .long, help: ArgumentHelp("Label ids to learn, e.g. 1,2,4 (default: every label in the first case).", valueName: "ids"),
             transform: LabelList.argument)
     var labels: LabelList?
@@ -33,7 +39,7 @@ struct TrainingSetOptions: ParsableArguments {
     @OptionGroup var normalization: NormalizationOptions
 
     func validate() throws {
-        guard !cases.isEmpty else { throw ValidationError("give at least one --case IMAGE:LABELMAP") }
+        guard !cases.isEmpty || datasetFolder != nil else { throw ValidationError("give at least one --case IMAGE:LABELMAP, or --dataset DIR") }
         if union && labels == nil { throw ValidationError("--union needs --labels (the labels that form the structure)") }
         for (name, value, low, high) in [("--exemplars", exemplars, 1, 4096), ("--synthesize", synthesize, 0, 100_000)]
         where value < low || value > high {
@@ -44,6 +50,7 @@ struct TrainingSetOptions: ParsableArguments {
     var request: TrainingSet.Request {
         var request = TrainingSet.Request()
         request.cases = cases.map { ($0.image, $0.labelMap) }
+        (request.dataset, request.layout, request.channel) = (datasetFolder, folder.layout, folder.channel)
         (request.labels, request.union, request.exemplars, request.exemplarList) = (labels?.ids, union, exemplars, exemplarList)
         (request.synthesize, request.synthesis, request.seed) = (synthesize, synthesis.settings, seed)
         request.reading = ImageReading(loader: input.loader, normalization: normalization.choice)
