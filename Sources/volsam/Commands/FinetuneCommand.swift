@@ -19,7 +19,8 @@ struct Finetune: ParsableCommand {
         values and the layer norms instead, as S-SAM), trained with the prompts \
         `segment` derives (boxes with up to 5 px of jitter, furthest and random points). Use the adapter with \
         `segment --adapter` or `batch --adapter`. Never score on a case you trained on. Writes OUT.safetensors, \
-        OUT.log.csv (loss per step) and OUT.run.json (provenance).
+        OUT.log.csv (loss per step), OUT.run.json (provenance) and with --validate OUT.validation.csv; while it \
+        runs, OUT.checkpoint.safetensors (for --resume).
         """)
 
     @OptionGroup var data: TrainingSetOptions
