@@ -68,12 +68,10 @@ public enum ExemplarSelection {
         var random = SeededRandom(seed: seed)
         let targetCount = cases.first?.targets.count ?? 0
         if targetCount == 1 {
-            var candidates = cases.indices.flatMap { c in
+            let candidates = cases.indices.flatMap { c in
                 (0..<cases[c].volume.sliceCount).filter { cases[c].area(target: 0, slice: $0) >= minimumArea }.map { Exemplar(caseIndex: c, slice: $0) }
             }
-            var chosen: [Exemplar] = []
-            while chosen.count < count && !candidates.isEmpty { chosen.append(candidates.remove(at: random.below(candidates.count))) }
-            return chosen.sorted { ($0.caseIndex, $0.slice) < ($1.caseIndex, $1.slice) }
+            return draw(count, from: candidates, random: &random)
         }
         var ranked: [[Int]] = []
         for trainingCase in cases {
@@ -100,13 +98,18 @@ public enum ExemplarSelection {
     public static func heldOut(_ count: Int, from cases: [TrainingCase], excluding exemplars: [Exemplar], seed: UInt64) -> [Exemplar] {
         var random = SeededRandom(seed: seed, label: 2, slice: 0)
         let taken = Set(exemplars.map { [$0.caseIndex, $0.slice] })
-        var candidates = cases.indices.flatMap { c in
+        let candidates = cases.indices.flatMap { c in
             (0..<cases[c].volume.sliceCount).filter { k in
                 !taken.contains([c, k]) && cases[c].targets.indices.contains { cases[c].area(target: $0, slice: k) >= minimumArea }
             }.map { Exemplar(caseIndex: c, slice: $0) }
         }
-        var chosen: [Exemplar] = []
-        while chosen.count < count && !candidates.isEmpty { chosen.append(candidates.remove(at: random.below(candidates.count))) }
+        return draw(count, from: candidates, random: &random)
+    }
+
+    /// Up to `count` of `candidates` drawn at random without repeats, sorted by case and slice.
+    static func draw(_ count: Int, from candidates: [Exemplar], random: inout SeededRandom) -> [Exemplar] {
+        var (left, chosen) = (candidates, [Exemplar]())
+        while chosen.count < count && !left.isEmpty { chosen.append(left.remove(at: random.below(left.count))) }
         return chosen.sorted { ($0.caseIndex, $0.slice) < ($1.caseIndex, $1.slice) }
     }
 }

@@ -98,14 +98,14 @@ public struct FinetuneRun {
         var training = FinetuneTraining(
             trainer: DecoderTrainer(decoder: decoder, imagePE: Matrix(rows: pe.shape[0], columns: pe.shape[1], values: pe.data), settings: settings),
             samples: samples, validation: validation, stepsPerEpoch: stepsPerEpoch, checkpointPath: checkpointPath,
-            checkpointSeconds: request.checkpointSeconds, fingerprint: try fingerprint(set: set, settings: settings))
+            checkpointSeconds: request.checkpointSeconds, fingerprint: try fingerprint(set: set, settings: settings, weights: record.weightsSHA256))
         try training.start(resume: request.resume, note: observer.note)
         if training.trainer.step == 0, let before = training.scores.first { observer.validated(before) }
         observer.training(settings.steps)
         try training.run(step: observer.step, validated: observer.validated)
         let trainer = training.trainer
         (report.steps, report.scores, report.stepsPerEpoch) = (training.steps, training.scores, stepsPerEpoch)
-        try write(adapter: trainer.decoder, cases: set.cases)
+        try write(adapter: trainer.decoder, cases: set.cases, base: record.weightsSHA256)
         try AtomicOutput.write(Data(([TrainingStep.csvHeader] + training.log).joined(separator: "\n").utf8 + [10]), to: logPath)
         if validation != nil {
             try AtomicOutput.write(Data(([FinetuneTraining.validationHeader] + training.validationLog).joined(separator: "\n").utf8 + [10]),
@@ -136,8 +136,7 @@ public struct FinetuneRun {
     }
 
     /// What must be equal for a checkpoint to continue this run.
-    func fingerprint(set: TrainingSet, settings: TrainingSettings) throws -> String {
-        let weights = try ModelWeights.sha256(of: try ModelWeights.locate(explicit: engine.weights, spec: engine.spec))
+    func fingerprint(set: TrainingSet, settings: TrainingSettings, weights: String) throws -> String {
         let parts: [Any] = [set.pairs.map { [$0.image, $0.labelMap] }, set.targets, set.exemplars.map { [$0.caseIndex, $0.slice] },
                             request.data.synthesize, request.data.synthesis.summary, request.data.seed, request.prompts.rawValue, request.method.rawValue,
                             request.lora.rank, request.lora.alpha, request.lora.seed, settings.steps, settings.batch, settings.learningRate,
@@ -146,16 +145,14 @@ public struct FinetuneRun {
         return String(decoding: try JSONSerialization.data(withJSONObject: parts, options: [.sortedKeys]), as: UTF8.self)
     }
 
-    /// The adapter file: every LoRA factor (or singular-value scale and shift and layer norm), and metadata naming the base weights, the targets, the prompts, the
-    /// normalization and the training images.
-    func write(adapter decoder: PlainMaskDecoder<Float>, cases: [TrainingCase]) throws {
-        let weights = try ModelWeights.locate(explicit: engine.weights, spec: engine.spec)
+    /// The adapter file: every LoRA factor (or singular-value scale and shift and layer norm), and metadata naming
+    /// the base weights (`base`, their SHA-256), the targets, the prompts, the normalization and the training images.
+    func write(adapter decoder: PlainMaskDecoder<Float>, cases: [TrainingCase], base: String) throws {
         let metadata = ["where": "decoder", "base": engine.spec.name, "targets": cases.first?.targets.map(\.name).joined(separator: ",") ?? "",
                         "prompts": request.prompts.rawValue,
                         HeldOutCheck.metadataKey: try cases.compactMap { try HeldOutCheck.digest($0.image) }.joined(separator: ","),
                         "normalization": Set(cases.map(\.normalization)).sorted().joined(separator: " | "),
                         "volsam_version": RunRecord.version]
-        let base = try ModelWeights.sha256(of: weights)
         switch request.method {
         case .lora: try LoRAAdapter(decoder: decoder, settings: request.lora, baseSHA256: base, metadata: metadata).write(to: request.output)
         case .svd: try SingularValueAdapter(decoder: decoder, baseSHA256: base, metadata: metadata).write(to: request.output)

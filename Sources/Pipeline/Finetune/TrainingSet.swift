@@ -37,10 +37,11 @@ public struct TrainingSet: Sendable {
         /// What outputs must not touch: every file read (with `extra`), and for a dataset its folder and the folders
         /// of its files.
         public func protection(extra: [InputProtection.Input]) throws -> InputProtection {
-            let files = try resolvedCases().flatMap { [InputProtection.Input($0.image, "a training image"), .init($0.labelMap, "a training label map")] }
+            let pairs = try resolvedCases()
+            let files = pairs.flatMap { [InputProtection.Input($0.image, "a training image"), .init($0.labelMap, "a training label map")] }
                 + (exemplarList.map { [InputProtection.Input($0, "the exemplar list")] } ?? [])
             guard let dataset else { return InputProtection(inputs: files + extra) }
-            let folders = try resolvedCases().flatMap { [$0.image, $0.labelMap] }
+            let folders = pairs.flatMap { [$0.image, $0.labelMap] }
                 .map { InputProtection.Input(($0 as NSString).deletingLastPathComponent, "an input folder of the dataset") }
             return InputProtection(inputs: files + extra, folders: folders, exactFolders: [.init(dataset, "the dataset folder")])
         }

@@ -11,6 +11,8 @@ public struct RunRecord {
     public static let version = "0.1.0"
 
     public private(set) var fields: [String: Any]
+    /// The SHA-256 of the weights the run uses (hashed once, here).
+    public let weightsSHA256: String
     private let started = Date()
 
     /// Starts a record: hashes the weights the run uses (`engine.weights`, or the spec's cached checkpoint);
@@ -18,6 +20,7 @@ public struct RunRecord {
     public init(arguments: [String], engine: EngineSettings, note: (String) -> Void = { _ in }) throws {
         let weights = try ModelWeights.locate(explicit: engine.weights, spec: engine.spec)
         let digest = try ModelWeights.sha256(of: weights)
+        weightsSHA256 = digest
         if let remark = ModelWeights.provenanceNote(path: weights, sha256: digest, spec: engine.spec) { note(remark) }
         fields = [
             "volsam_version": Self.version, "arguments": arguments,

@@ -109,16 +109,18 @@ extension PlainMaskDecoder {
     }
 
     /// Visits everything that trains, in a fixed order: LoRA factors (NAME.lora_A, NAME.lora_B), singular-value
-    /// scales and shifts (NAME.svd_scale, NAME.svd_shift) and trained layer norms (NAME.weight, NAME.bias); then
-    /// recomposes the tuned weights.
+    /// scales and shifts (NAME.svd_scale, NAME.svd_shift) and trained layer norms (NAME.weight, NAME.bias); a tuned
+    /// weight whose scale or shift changed is recomposed (a visit that only reads costs no recomposition).
     public mutating func visitTrainable(_ body: (String, inout [S]) -> Void) {
         visitLoRA(body)
         for path in attentionPaths {
             for projection in [\AttentionLayer<S>.q, \AttentionLayer<S>.v] where self[keyPath: path][keyPath: projection].singularValues != nil {
                 let name = self[keyPath: path][keyPath: projection].name
+                let before = self[keyPath: path][keyPath: projection].singularValues!
                 body(name + ".svd_scale", &self[keyPath: path][keyPath: projection].singularValues!.scale)
                 body(name + ".svd_shift", &self[keyPath: path][keyPath: projection].singularValues!.shift)
-                self[keyPath: path][keyPath: projection].recompose()
+                let after = self[keyPath: path][keyPath: projection].singularValues!
+                if after.scale != before.scale || after.shift != before.shift { self[keyPath: path][keyPath: projection].recompose() }
             }
         }
         for path in normPaths where self[keyPath: path].trains {

@@ -89,8 +89,10 @@ public struct SingularValueAdapter: WeightAdapter {
             guard let base = tensors[layer + ".weight"], base.shape.count == 2 else {
                 throw CheckpointError(adapterPath, "tunes \(layer), which the base weights lack")
             }
-            var svd = try SingularValueTuning(weight: Matrix<Double>(rows: base.shape[0], columns: base.shape[1], values: base.values.map(Double.init)))
-                .orThrow(CheckpointError(adapterPath, "\(layer): the SVD of the base weight did not converge"))
+            let weight = Matrix<Double>(rows: base.shape[0], columns: base.shape[1], values: base.values.map(Double.init))
+            guard var svd = SingularValueTuning(weight: weight) else {
+                throw CheckpointError(adapterPath, "\(layer): the SVD of the base weight did not converge")
+            }
             guard svd.s.count == t.scale.count else {
                 throw CheckpointError(adapterPath, "\(layer): \(t.scale.count) singular values, the base weight has \(svd.s.count)")
             }
@@ -107,9 +109,3 @@ public struct SingularValueAdapter: WeightAdapter {
     }
 }
 
-extension Optional {
-    func orThrow(_ error: Error) throws -> Wrapped {
-        guard let value = self else { throw error }
-        return value
-    }
-}
