@@ -55,6 +55,7 @@ import Volume
         let metrics = (json?["metrics"] as? [[String: Any]])?.first
         #expect((metrics?["dice"] as? Double ?? 0) > 0.7, "\(r.stdout)")
         #expect(json?["slices_encoded"] as? Int == 3)  // slices 1...3
+        #expect(json?["propagation"] as? String == "auto")
         let seg = try VolumeLoader.load(path: folder + "/seg.nii.gz")
         let input = try VolumeLoader.load(path: folder + "/ct.nii.gz")
         #expect(seg.header == input.header && seg.shape == input.shape)
@@ -114,7 +115,7 @@ import Volume
         let kept = try FileManager.default.attributesOfItem(atPath: out + "/img0001.nii.gz")[.modificationDate] as? Date
         try FileManager.default.removeItem(atPath: out + "/img0003.nii.gz")
         try Self.writeCase(folder: root + "/img", image: "img0002.nii.gz", label: "../label/label0002.nii.gz", slices: 3, shift: 6)
-        let second = try cli.run(["batch", root, "-o", out, "--labels", "6", "--quiet", "--resume"])
+        let second = try cli.run(["batch", root, "-o", out, "--labels", "6", "--quiet", "--resume", "--propagation", "reference"])
         #expect(second.status == 0, "\(second.stderr)")
         let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as? [String: Any]
         #expect(run?["segmented"] as? Int == 2 && run?["resumed"] as? Int == 1)
@@ -127,5 +128,6 @@ import Volume
         #expect(!FileManager.default.fileExists(atPath: out + "/failures.json"))
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as? [String: Any]
         #expect(summary?["cases"] as? Int == 3)
+        #expect(summary?["propagation"] as? String == "reference" && run?["propagation"] as? String == "reference")
     }
 }

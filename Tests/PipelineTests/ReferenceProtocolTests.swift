@@ -54,6 +54,7 @@ import Testing
         }
         var segmenter = VolumeSegmenter(model: model)
         segmenter.keepsLabelMasks = true
+        segmenter.propagation = .reference
         let result = segmenter.segment(volume, prompts: prompts)
         func dice(_ predicted: (Int) -> Bool, _ value: Float) -> Double {
             var both = 0, p = 0, t = 0

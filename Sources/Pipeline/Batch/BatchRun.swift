@@ -55,6 +55,7 @@ public struct BatchRun {
         try AtomicOutput.createFolder(output)
         var report = Report(tag: shard.map { "_" + $0.tag } ?? "")
         var record = try RunRecord(arguments: arguments, engine: engine, note: observer.note)
+        record["propagation"] = engine.propagation.rawValue
         record["dataset_layout"] = plan.layout.rawValue
         record["cases"] = cases.map(\.id)
         record["shard"] = shard?.description ?? NSNull()
@@ -122,6 +123,7 @@ public struct BatchRun {
         let summary = MetricsSummary(cases: report.scored, names: plan.metricOptions.labelNames)
         var json = MetricsReport.summary(report.scored, summary, options: plan.metricOptions)
         json["failed_cases"] = report.failures.map(\.caseID)
+        json["propagation"] = engine.propagation.rawValue
         try AtomicOutput.write(try MetricsReport.data(json), to: "\(output)/summary\(tag).json")
         let failuresPath = "\(output)/failures\(tag).json"
         if !report.failures.isEmpty {

@@ -76,6 +76,8 @@ public struct CaseReport {
     public var metrics: [LabelMetrics]?
     public var statistics: [[String: Any]]?
     public var removedByKeepLargest = 0
+    /// The propagation mode 3-D boxes ran with.
+    public var propagation = PropagationMode.auto
     public var written: [String] = []
 
     /// What `volsam segment` prints: the modality decision, counts and times, the files written, and the metrics
@@ -83,9 +85,10 @@ public struct CaseReport {
     public func text(referenceName: String?, keptLargest: Bool, convention: MetricConvention) -> String {
         let r = result
         var lines = ["\(image): \(modality)", String(
-            format: "Segmented %d label%@ on %d slices: %d encoder runs, %d prompts, %.1f s (encoder %.1f s, decoder %.1f s)",
+            format: "Segmented %d label%@ on %d slices: %d encoder runs, %d prompts, %.1f s (encoder %.1f s, decoder %.1f s); "
+                + "propagation %@",
             labels.count, labels.count == 1 ? "" : "s", r.distinctSlices, r.encodedSlices, r.decodedPrompts, r.totalSeconds,
-            r.encodeSeconds, r.decodeSeconds)]
+            r.encodeSeconds, r.decodeSeconds, propagation.rawValue)]
         if keptLargest { lines.append("--keep-largest removed \(removedByKeepLargest) voxels") }
         lines += written.map { "Wrote \($0)" }
         if let metrics, let referenceName {
@@ -106,7 +109,7 @@ public struct CaseReport {
             "slices_encoded": result.encodedSlices, "slices_segmented": result.distinctSlices,
             "prompts_decoded": result.decodedPrompts, "seconds": result.totalSeconds,
             "encoder_seconds": result.encodeSeconds, "decoder_seconds": result.decodeSeconds,
-            "removed_by_keep_largest": removedByKeepLargest,
+            "removed_by_keep_largest": removedByKeepLargest, "propagation": propagation.rawValue,
         ]
         if let metrics { out["metrics"] = metrics.map(MetricsReport.object) }
         if let statistics { out["statistics"] = statistics }

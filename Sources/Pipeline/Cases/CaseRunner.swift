@@ -50,6 +50,7 @@ public final class CaseRunner {
         var report = CaseReport(image: request.image, output: outputs.labelMap,
                                 modality: "\(decision.modality.rawValue) (\(decision.reason)); \(window.summary)",
                                 labels: labels, result: result)
+        report.propagation = engine.propagation
         if outputs.keepLargest { report.removedByKeepLargest = result.keepLargestComponents() }
         let source = SegmentationOutput.sourceLabels(result.labels, volume: volume)
         try SegmentationOutput.writeLabelMap(source, volume: volume, to: outputs.labelMap)
@@ -87,6 +88,7 @@ public final class CaseRunner {
         let path = RunRecord.path(nextTo: request.outputs.labelMap)
         report.written.append(path)
         record["image"] = request.image
+        record["propagation"] = engine.propagation.rawValue
         record["files"] = report.written
         try record.write(to: path)
         return report

@@ -4,20 +4,22 @@ import Tensor
 import Volume
 
 /// Which model runs and how: weights (nil: the spec's cached checkpoint), a LoRA adapter merged into them, threads,
-/// and the memory kept for slice embeddings between the two sweeps of a propagation.
+/// the memory kept for slice embeddings between the two sweeps of a propagation, and the propagation mode.
 public struct EngineSettings: Sendable {
     public var spec: ModelSpec = .liteMedSAM
     public var weights: String?
     public var adapter: String?
     public var threads: Int
     public var cacheMB: Int = 384
+    public var propagation: PropagationMode = .auto
 
     public init(weights: String? = nil, adapter: String? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                cacheMB: Int = 384) {
+                cacheMB: Int = 384, propagation: PropagationMode = .auto) {
         self.weights = weights
         self.adapter = adapter
         self.threads = threads
         self.cacheMB = cacheMB
+        self.propagation = propagation
     }
 
     /// Embeddings `cacheMB` holds.
@@ -31,7 +33,9 @@ public struct EngineSettings: Sendable {
     /// Loads the model (the thread count applied first).
     public func makeSegmenter() throws -> VolumeSegmenter<LiteMedSAM> {
         EngineThreads.set(threads)
-        return VolumeSegmenter(model: try LiteMedSAM(weights: weights, adapter: adapter, spec: spec), cacheCapacity: cacheCapacity)
+        var segmenter = VolumeSegmenter(model: try LiteMedSAM(weights: weights, adapter: adapter, spec: spec), cacheCapacity: cacheCapacity)
+        segmenter.propagation = propagation
+        return segmenter
     }
 }
 

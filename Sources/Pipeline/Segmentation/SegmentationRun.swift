@@ -12,23 +12,35 @@ struct SegmentationRun {
         var prompt: ModelPrompt
     }
 
+    /// What one half of a propagation carries to its next slice.
+    struct TrackState {
+        var mask: [Bool]?
+        /// Foreground pixels of the last mask and of the one before it (0 before the key slice).
+        var area = 0, previousArea = 0
+        /// The structure was seen; in `auto` mode an empty mask after that ends the propagation.
+        var found = false
+        var stopped = false
+    }
+
     let labels: [LabelPrompts]
     let schedule: SliceSchedule
+    let mode: PropagationMode
     let width: Int, height: Int
     var result: SegmentationResult
-    /// Each track's mask on the slice it last visited; the key slice's mask is kept for the descending half.
-    var lastMask: [[Bool]?]
-    var keyMask: [[Bool]?]
+    /// Each track's state on the slice it last visited; the key slice's state is kept for the descending half.
+    var state: [TrackState]
+    var keyState: [TrackState]
 
-    init(volume: CanonicalVolume, labels: [LabelPrompts], schedule: SliceSchedule) {
+    init(volume: CanonicalVolume, labels: [LabelPrompts], schedule: SliceSchedule, mode: PropagationMode) {
         self.labels = labels
         self.schedule = schedule
+        self.mode = mode
         width = volume.width
         height = volume.height
         result = SegmentationResult(shape: volume.shape, labels: [UInt16](repeating: 0, count: volume.voxels.count),
                                     logits: Array(repeating: nil, count: volume.sliceCount))
-        lastMask = Array(repeating: nil, count: schedule.tracks.count)
-        keyMask = lastMask
+        state = Array(repeating: TrackState(), count: schedule.tracks.count)
+        keyState = state
     }
 
     /// The prompts of every label on slice k in this sweep (propagated boxes join the label's points on k).
@@ -50,8 +62,9 @@ struct SegmentationRun {
                 if k == track.prompt.keySlice {
                     box = key
                 } else {
-                    let previous = sweep == .ascending ? lastMask[t] : (k == track.prompt.keySlice - 1 ? keyMask[t] : lastMask[t])
-                    box = previous.flatMap { frame.propagationBox(previousMask: $0) } ?? key
+                    let previous = sweep == .descending && k == track.prompt.keySlice - 1 ? keyState[t] : state[t]
+                    if previous.stopped { continue }
+                    box = self.box(after: previous, frame: frame) ?? key
                 }
                 jobs.append(Job(labelIndex: li, track: t, prompt: ModelPrompt(box: box, points: points)))
             }
@@ -68,17 +81,44 @@ struct SegmentationRun {
         return jobs
     }
 
-    /// Full-resolution logits of each job: update the tracks' masks, then merge into the label map (highest logit
-    /// wins; a label needs a positive logit).
-    mutating func absorb(slice k: Int, jobs: [Job], logits: [[Float]]) {
+    /// The box (frame pixels) for a track's next slice, nil when the previous mask is empty (the reference then
+    /// prompts the key box again): the reference's box of the previous mask + 3 px; in `auto` mode the mask's box is
+    /// first widened about its centre by the mask's growth from the slice before (sqrt of the area ratio, at most
+    /// `PropagationMode.growthLimit`).
+    func box(after previous: TrackState, frame: PreparedSlice) -> [Float]? {
+        guard let mask = previous.mask else { return nil }
+        guard mode.extrapolatesGrowth else { return frame.propagationBox(previousMask: mask) }
+        guard let b = frame.frameBounds(of: mask) else { return nil }
+        var grow = 1.0
+        if previous.previousArea > 0 && previous.area > previous.previousArea {
+            grow = min(PropagationMode.growthLimit, (Double(previous.area) / Double(previous.previousArea)).squareRoot())
+        }
+        let cx = Double((b[0] + b[2]) / 2), cy = Double((b[1] + b[3]) / 2)
+        let hw = Double(b[2] - b[0]) / 2 * grow, hh = Double(b[3] - b[1]) / 2 * grow
+        let margin = Double(PreparedSlice.propagationMargin), limit = Double(frame.frame)
+        return [cx - hw - margin, cy - hh - margin, cx + hw + margin, cy + hh + margin].map { Float(min(max($0.rounded(), 0), limit)) }
+    }
+
+    /// Full-resolution logits of each job: update the tracks, then merge into the label map (highest logit wins; a
+    /// label needs a positive logit).
+    mutating func absorb(slice k: Int, sweep: SliceSchedule.Sweep, jobs: [Job], logits: [[Float]]) {
         let n = width * height
         result.decodedPrompts += jobs.count
         var perLabel: [Int: [Float]] = [:]
         for (job, values) in zip(jobs, logits) {
             if let t = job.track {
-                let mask = values.map { $0 > 0 }
-                lastMask[t] = mask
-                if k == schedule.tracks[t].prompt.keySlice { keyMask[t] = mask }
+                let key = schedule.tracks[t].prompt.keySlice
+                var s = sweep == .descending && k == key - 1 ? keyState[t] : state[t]
+                s.mask = values.map { $0 > 0 }
+                s.previousArea = k == key ? 0 : s.area
+                s.area = s.mask!.reduce(0) { $0 + ($1 ? 1 : 0) }
+                if s.area > 0 {
+                    s.found = true
+                } else if s.found && mode.stopsWhenEmpty {
+                    s.stopped = true
+                }
+                state[t] = s
+                if k == key { keyState[t] = s }
             }
             if var merged = perLabel[job.labelIndex] {
                 for i in 0..<n { merged[i] = max(merged[i], values[i]) }

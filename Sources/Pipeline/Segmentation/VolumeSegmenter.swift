@@ -39,8 +39,9 @@ public struct SegmentationResult: Sendable {
     }
 }
 
-/// Segments a volume slice by slice with a promptable 2-D model: the LiteMedSAM 3-D protocol for propagations,
-/// independent prompts elsewhere; each slice is encoded once and its embedding serves every label.
+/// Segments a volume slice by slice with a promptable 2-D model: 3-D boxes propagated (`PropagationMode`: VolSAM's
+/// rules or the LiteMedSAM 3-D protocol), independent prompts elsewhere; each slice is encoded once and its
+/// embedding serves every label.
 public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
     public let model: Model
     /// Embeddings kept between the two sweeps at most (the rest are encoded again).
@@ -49,6 +50,8 @@ public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
     public var keepsLabelMasks = false
     /// Keep the winning logits of every slice (for probabilities); otherwise only while a slice may be revisited.
     public var keepsLogits = true
+    /// How 3-D boxes are carried from slice to slice.
+    public var propagation = PropagationMode.auto
 
     public init(model: Model, cacheCapacity: Int = 96) {
         self.model = model
@@ -65,7 +68,7 @@ public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
                         progress: (SegmentationProgress) -> Void = { _ in }) -> SegmentationResult {
         let start = Date()
         let schedule = SliceSchedule(labels: labels, cacheCapacity: cacheCapacity)
-        var run = SegmentationRun(volume: volume, labels: labels, schedule: schedule)
+        var run = SegmentationRun(volume: volume, labels: labels, schedule: schedule, mode: propagation)
         if keepsLabelMasks {
             for l in labels { run.result.masks[l.label] = [Bool](repeating: false, count: volume.voxels.count) }
         }
@@ -107,7 +110,7 @@ public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
             let t0 = Date()
             let logits = model.decode(embedding, prompts: jobs.map(\.prompt))
             run.result.decodeSeconds += Date().timeIntervalSince(t0)
-            run.absorb(slice: k, jobs: jobs, logits: logits.map { frame.upsample($0).pixels })
+            run.absorb(slice: k, sweep: sweep, jobs: jobs, logits: logits.map { frame.upsample($0).pixels })
             if !keepsLogits && (sweep == .descending || !revisited.contains(k)) { run.result.logits[k] = nil }
         }
         for position in visits.indices { visit(position) }

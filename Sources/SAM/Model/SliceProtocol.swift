@@ -59,6 +59,14 @@ public struct PreparedSlice: Sendable {
     /// with INTER_AREA (a pixel is set when at least half of it is covered), its bounding box widened by
     /// `propagationMargin` and clamped to 0...frame. Nil when the resized mask is empty.
     public func propagationBox(previousMask mask: [Bool]) -> [Float]? {
+        guard let b = frameBounds(of: mask) else { return nil }
+        let margin = Float(Self.propagationMargin)
+        return [max(0, b[0] - margin), max(0, b[1] - margin), min(Float(frame), b[2] + margin), min(Float(frame), b[3] + margin)]
+    }
+
+    /// The bounding box (x0, y0, x1, y1, inclusive frame pixels) of a slice mask resized into the frame with
+    /// INTER_AREA (a pixel is set when at least half of it is covered); nil when that is empty.
+    public func frameBounds(of mask: [Bool]) -> [Float]? {
         precondition(mask.count == originalWidth * originalHeight)
         guard mask.contains(true) else { return nil }
         let image = ImageSlice(width: originalWidth, height: originalHeight, pixels: mask.map { $0 ? 1 : 0 })
@@ -73,8 +81,7 @@ public struct PreparedSlice: Sendable {
             }
         }
         guard x1 >= 0 else { return nil }
-        let margin = Self.propagationMargin
-        return [max(0, x0 - margin), max(0, y0 - margin), min(frame, x1 + margin), min(frame, y1 + margin)].map(Float.init)
+        return [x0, y0, x1, y1].map(Float.init)
     }
 
     /// A slice mask in the frame, as the protocol's training targets are made: nearest-neighbour resize to the resized

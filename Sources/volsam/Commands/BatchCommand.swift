@@ -77,7 +77,8 @@ struct Batch: ParsableCommand {
             FileHandle.standardOutput.write(try Data(contentsOf: URL(fileURLWithPath: "\(output)/summary\(tag).json")))
         } else {
             print("\(batch.cases.count) case(s): \(result.segmented) segmented, \(result.resumed) resumed, \(result.failures.count) "
-                  + "failed; \(result.scored.count) scored (\(plan.metricOptions.convention.rawValue) convention). "
+                  + "failed; \(result.scored.count) scored (\(plan.metricOptions.convention.rawValue) convention, "
+                  + "propagation \(batch.engine.propagation.rawValue)). "
                   + "Wrote \(output)/metrics\(tag).csv, summary\(tag).json, run\(tag).json")
             if !result.scored.isEmpty {
                 print(MetricsReport.paperTable(MetricsSummary(cases: result.scored, names: plan.metricOptions.labelNames),

@@ -8,9 +8,11 @@ struct Segment: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Segment a scan from boxes, points or a label map's prompts (LiteMedSAM, 3-D box propagation).",
         discussion: """
-        A 3-D box is segmented as the LiteMedSAM reference does: its middle slice int((k1 - k0) / 2 + k0) with the \
-        box, then slice by slice up and down, each slice prompted with the box of the previous slice's mask (+3 px), \
-        the key box when that mask is empty. Slices are axial slices of the LPS processing layout; voxel indices in \
+        A 3-D box is segmented from its middle slice int((k1 - k0) / 2 + k0) with the box, then slice by slice up \
+        and down, each slice prompted with the box of the previous slice's mask (+3 px). With --propagation auto \
+        (the default) that box first grows with the mask (at most 10 % per slice) and a structure ends at its \
+        first empty slice; --propagation reference is the LiteMedSAM 3-D protocol exactly (the key box again after \
+        an empty mask). Slices are axial slices of the LPS processing layout; voxel indices in \
         prompts are those of the input file. Every slice is encoded once for all labels; where labels overlap, the \
         higher logit wins. Writes OUT.labels.json (label names) and OUT.run.json (provenance) beside the label map.
         """)

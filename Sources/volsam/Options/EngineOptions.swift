@@ -34,6 +34,9 @@ struct EngineOptions: ParsableArguments {
                                             valueName: "mb"))
     var cacheMb: Int = 384
 
+    @Option(name: .long, help: ArgumentHelp("How 3-D boxes go from slice to slice: auto (each box widened as its structure grows; a structure ends at its first empty slice) or reference (the LiteMedSAM 3-D protocol exactly).", valueName: "mode"))
+    var propagation: PropagationMode = .auto
+
     func validate() throws {
         guard cacheMb >= 0 else { throw ValidationError("--cache-mb must be 0 or more") }
         if let adapter, !adapter.hasSuffix(".safetensors") { throw ValidationError("--adapter must be a .safetensors file, not '\(adapter)'") }
@@ -41,6 +44,7 @@ struct EngineOptions: ParsableArguments {
 
     /// The settings, with the thread count applied.
     func settings() -> EngineSettings {
-        EngineSettings(weights: model.weights, adapter: adapter, threads: model.applyThreads(), cacheMB: cacheMb)
+        EngineSettings(weights: model.weights, adapter: adapter, threads: model.applyThreads(), cacheMB: cacheMb, propagation: propagation)
     }
 }
+extension PropagationMode: ExpressibleByArgument {}
