@@ -21,7 +21,8 @@ import Testing
                       source: VolumeSource(path: "synthetic", format: "test", datatype: .float32)).canonical()
     }
 
-    static func run(_ mode: PropagationMode, _ volume: CanonicalVolume, _ prompt: PropagationPrompt) -> (SegmentationResult, [ModelPrompt]) {
+    static func run(_ mode: PropagationMode, _ volume: CanonicalVolume,
+                    _ prompt: PropagationPrompt) -> (SegmentationResult, [ModelPrompt]) {
         let model = FakeSliceModel()
         var segmenter = VolumeSegmenter(model: model)
         segmenter.propagation = mode

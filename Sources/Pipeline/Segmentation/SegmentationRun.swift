@@ -96,7 +96,8 @@ struct SegmentationRun {
         let cx = Double((b[0] + b[2]) / 2), cy = Double((b[1] + b[3]) / 2)
         let hw = Double(b[2] - b[0]) / 2 * grow, hh = Double(b[3] - b[1]) / 2 * grow
         let margin = Double(PreparedSlice.propagationMargin), limit = Double(frame.frame)
-        return [cx - hw - margin, cy - hh - margin, cx + hw + margin, cy + hh + margin].map { Float(min(max($0.rounded(), 0), limit)) }
+        return [cx - hw - margin, cy - hh - margin, cx + hw + margin, cy + hh + margin]
+            .map { Float(min(max($0.rounded(), 0), limit)) }
     }
 
     /// Full-resolution logits of each job: update the tracks, then merge into the label map (highest logit wins; a
