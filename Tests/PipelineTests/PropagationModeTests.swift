@@ -10,10 +10,15 @@ import Testing
 @Suite struct PropagationModeTests {
     /// 256 x 256 x `slices` with bright squares `squares(k)` (x0, y0, side) on slice k.
     static func volume(slices: Int, _ squares: (Int) -> [(x: Int, y: Int, side: Int)]) -> CanonicalVolume {
+        volume(slices: slices) { k in squares(k).map { (x: $0.x, y: $0.y, width: $0.side, height: $0.side, value: Float(1)) } }
+    }
+
+    /// 256 x 256 x `slices` with rectangles of the given value on slice k.
+    static func volume(slices: Int, _ rectangles: (Int) -> [(x: Int, y: Int, width: Int, height: Int, value: Float)]) -> CanonicalVolume {
         var voxels = [Float](repeating: 0, count: 256 * 256 * slices)
         for k in 0..<slices {
-            for s in squares(k) {
-                for y in s.y..<(s.y + s.side) { for x in s.x..<(s.x + s.side) { voxels[k * 65536 + y * 256 + x] = 1 } }
+            for r in rectangles(k) {
+                for y in r.y..<(r.y + r.height) { for x in r.x..<(r.x + r.width) { voxels[k * 65536 + y * 256 + x] = r.value } }
             }
         }
         let lps = Affine(rows: [[-1, 0, 0, 0], [0, -1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
@@ -51,7 +56,8 @@ import Testing
         // square root 1.42 is capped at 1.1, so centre 128 +- (8 x 1.1 + 3) = 116.2...139.8, rounded
         #expect(autoPrompts[2].box == [116, 116, 140, 140])
         #expect(referencePrompts[2].box == [117, 117, 139, 139])  // 120...136 +- 3
-        #expect(autoPrompts.count == referencePrompts.count)
+        // from slice 3 the boxes are 32 px or more and cut the square off: auto widens them and decodes again
+        #expect(autoPrompts.count > referencePrompts.count)
     }
 
     @Test func aStructureThatEndsBeforeTheBoxRangeStopsThere() {
@@ -67,5 +73,33 @@ import Testing
         for k in 8...10 { #expect(Self.count(reference, slice: k) == 64 && Self.count(auto, slice: k) == 0, "slice \(k)") }
         // auto ends each half at its first empty slice (7 and 1): 5 + 2 prompts instead of 12
         #expect(autoPrompts.count == 7 && referencePrompts.count == 12)
+    }
+
+    @Test func aBoxThatCutsItsStructureOffIsWidened() {
+        // 40 x 40 on slices 0 and 1; on slice 2 the structure is 45 wide (x 100...144): slice 1's box (97...142) cuts
+        // it at 142, the mask reaches that side, which moves out by 15 % of 45 (149); the new mask (area 1.125 x the
+        // previous) is kept
+        let volume = Self.volume(slices: 3) { k in [(x: 100, y: 100, width: k == 2 ? 45 : 40, height: 40, value: Float(1))] }
+        let prompt = PropagationPrompt(keySlice: 0, box: PromptBox(x0: 100, y0: 100, x1: 139, y1: 139), slices: 0...2)
+        let (auto, autoPrompts) = Self.run(.auto, volume, prompt)
+        let (reference, _) = Self.run(.reference, volume, prompt)
+        #expect(Self.count(reference, slice: 2) == 43 * 40)
+        #expect(Self.count(auto, slice: 2) == 45 * 40)
+        #expect(autoPrompts.map { $0.box! } == [[100, 100, 139, 139], [97, 97, 142, 142], [97, 97, 142, 142], [97, 97, 149, 142]])
+    }
+
+    @Test func aWidenedBoxThatTakesInSomethingElseIsRefused() {
+        // as above, 44 wide on slices 0 and 1, 47 on slice 2 (reaching its box's side at 146) with a dimmer 2-pixel
+        // neighbour next to it: the widened box's mask takes the neighbour in (area 1.11 x, within the limit) but the
+        // pixels it adds are 0.6 against the structure's 1.0: the first mask stays
+        let volume = Self.volume(slices: 3) { k in
+            k == 2 ? [(x: 100, y: 100, width: 47, height: 40, value: Float(1)), (x: 147, y: 100, width: 2, height: 40, value: Float(0.6))]
+                : [(x: 100, y: 100, width: 44, height: 40, value: Float(1))]
+        }
+        let prompt = PropagationPrompt(keySlice: 0, box: PromptBox(x0: 100, y0: 100, x1: 143, y1: 139), slices: 0...2)
+        let (auto, autoPrompts) = Self.run(.auto, volume, prompt)
+        let (reference, referencePrompts) = Self.run(.reference, volume, prompt)
+        #expect(Self.count(auto, slice: 2) == 47 * 40 && Self.count(reference, slice: 2) == 47 * 40)
+        #expect(autoPrompts.count == referencePrompts.count + 1)  // the refused try is not repeated in round 2
     }
 }

@@ -3,8 +3,9 @@ import Foundation
 /// How a 3-D box is carried from slice to slice (`--propagation`).
 public enum PropagationMode: String, Sendable, CaseIterable {
     /// VolSAM's rules (the default): the reference's box from the previous mask, widened by the mask's growth from
-    /// the slice before it (linear factor sqrt(area ratio), at most `growthLimit` per slice), and a propagation
-    /// that found its structure ends at the first empty mask instead of prompting the key box again.
+    /// the slice before it (linear factor sqrt(area ratio), at most `growthLimit` per slice); a box that cut its
+    /// structure off widened and decoded again (`BoxRefinement`); and a propagation that found its structure ends at
+    /// the first empty mask instead of prompting the key box again.
     case auto
     /// CVPR24_LiteMedSAM_infer.py exactly: the previous mask's box + 3 px, the key box again after an empty mask.
     case reference
@@ -14,5 +15,6 @@ public enum PropagationMode: String, Sendable, CaseIterable {
     public static let growthLimit = 1.1
 
     var extrapolatesGrowth: Bool { self == .auto }
+    var refinesBoxes: Bool { self == .auto }
     var stopsWhenEmpty: Bool { self == .auto }
 }

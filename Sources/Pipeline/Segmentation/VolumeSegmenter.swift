@@ -105,10 +105,10 @@ public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
                 progress(SegmentationProgress(encoded: done, planned: schedule.encodeCount))
             }
             if sweep == .ascending && schedule.cached.contains(k) { cache[k] = embedding }
-            let jobs = run.jobs(slice: k, sweep: sweep, frame: frame)
+            var jobs = run.jobs(slice: k, sweep: sweep, frame: frame)
             guard !jobs.isEmpty else { return }
             let t0 = Date()
-            let logits = model.decode(embedding, prompts: jobs.map(\.prompt))
+            let logits = decode(&jobs, embedding: embedding, run: run, slice: k, sweep: sweep, frame: frame)
             run.result.decodeSeconds += Date().timeIntervalSince(t0)
             run.absorb(slice: k, sweep: sweep, jobs: jobs, logits: logits.map { frame.upsample($0).pixels })
             if !keepsLogits && (sweep == .descending || !revisited.contains(k)) { run.result.logits[k] = nil }
@@ -118,5 +118,26 @@ public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
         run.result.distinctSlices = schedule.sliceCount
         run.result.totalSeconds = Date().timeIntervalSince(start)
         return run.result
+    }
+
+    /// Low-resolution logits of a slice's jobs; in `auto` mode boxes that cut their structure off are widened
+    /// (`BoxRefinement`), the jobs keeping the boxes whose masks were kept.
+    func decode(_ jobs: inout [SegmentationRun.Job], embedding: Model.Embedding, run: SegmentationRun, slice k: Int,
+                sweep: SliceSchedule.Sweep, frame: PreparedSlice) -> [Tensor] {
+        var logits = model.decode(embedding, prompts: jobs.map(\.prompt))
+        var refused = Set<Int>()
+        for _ in 0..<BoxRefinement.rounds {
+            let retries = run.refinements(slice: k, jobs: jobs, lowRes: logits, frame: frame).filter { !refused.contains($0.index) }
+            if retries.isEmpty { break }
+            for (retry, widened) in zip(retries, model.decode(embedding, prompts: retries.map(\.prompt))) {
+                if run.accepts(widened, over: logits[retry.index], job: jobs[retry.index], slice: k, sweep: sweep, frame: frame) {
+                    jobs[retry.index].prompt = retry.prompt
+                    logits[retry.index] = widened
+                } else {
+                    refused.insert(retry.index)
+                }
+            }
+        }
+        return logits
     }
 }

@@ -10,8 +10,9 @@ struct Segment: ParsableCommand {
         discussion: """
         A 3-D box is segmented from its middle slice int((k1 - k0) / 2 + k0) with the box, then slice by slice up \
         and down, each slice prompted with the box of the previous slice's mask (+3 px). With --propagation auto \
-        (the default) that box first grows with the mask (at most 10 % per slice) and a structure ends at its \
-        first empty slice; --propagation reference is the LiteMedSAM 3-D protocol exactly (the key box again after \
+        (the default) that box first grows with the mask (at most 10 % per slice), a box the mask fills to a side \
+        is widened and the slice decoded again (kept unless the new mask grew too much or took in pixels unlike \
+        it), and a structure ends at its first empty slice; --propagation reference is the LiteMedSAM 3-D protocol exactly (the key box again after \
         an empty mask). Slices are axial slices of the LPS processing layout; voxel indices in \
         prompts are those of the input file. Every slice is encoded once for all labels; where labels overlap, the \
         higher logit wins. Writes OUT.labels.json (label names) and OUT.run.json (provenance) beside the label map.

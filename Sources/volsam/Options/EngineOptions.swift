@@ -35,8 +35,8 @@ struct EngineOptions: ParsableArguments {
     var cacheMb: Int = 384
 
     @Option(name: .long, help: ArgumentHelp(
-        "How 3-D boxes go from slice to slice: auto (each box widened as its structure grows; a structure ends at its "
-            + "first empty slice) or reference (the LiteMedSAM 3-D protocol exactly).", valueName: "mode"))
+        "How 3-D boxes go from slice to slice: auto (boxes widened as their structure grows or when they cut it off; a "
+            + "structure ends at its first empty slice) or reference (the LiteMedSAM 3-D protocol exactly).", valueName: "mode"))
     var propagation: PropagationMode = .auto
 
     func validate() throws {
