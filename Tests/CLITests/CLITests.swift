@@ -91,6 +91,9 @@ import Testing
         #expect(result.stdout.contains("clip to [-125, 275]"))
         let png = try Data(contentsOf: URL(fileURLWithPath: folder + "/p.png"))
         #expect(png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        // axial 160 x 128 (2.2 mm pixels), coronal 160 x 64 and sagittal 128 x 64 (28 slices of 5 mm), 4 px apart
+        #expect([UInt8](png[16..<24]) == [0, 0, 1, 200, 0, 0, 0, 128])
+        #expect(result.stdout.contains("axial 160x128, coronal 160x64, sagittal 128x64"))
         let mismatch = try run(["preview", "sample-data/ct_abdomen.nii.gz", "--labels", "sample-data/mr_brain_labels.nii.gz", "--text"])
         #expect(mismatch.status != 0 && mismatch.stderr.contains("not the same grid"))
     }

@@ -2,40 +2,69 @@ import Foundation
 import Imaging
 import Volume
 
-/// One normalized axial slice of the processing layout with an optional label overlay (what `volsam preview`
-/// shows): the chosen slice, or the middle of the labels' extent, or the middle slice.
+/// Normalized views of a volume in the processing layout with an optional label overlay (what `volsam preview`
+/// shows): axial, coronal and sagittal planes through the middle of the labels' extent (or the volume's middle, or
+/// the chosen axial slice), each with square display pixels so the anatomy keeps its proportions.
 public struct SlicePreview {
+    /// One view, ready to draw.
+    public struct View {
+        public let plane: ViewPlane
+        /// The plane's index along its axis of the processing layout.
+        public let index: Int
+        public let image: ImageSlice
+        public let overlay: ImageSlice?
+    }
+
+    /// The axial slice shown and how many there are.
     public let slice: Int, sliceCount: Int
+    /// The axial view at voxel resolution (for the text rendering).
     public let image: ImageSlice
     public let overlay: ImageSlice?
+    public let views: [View]
     public let modality: ModalityDecision
     public let window: IntensityWindow
 
     /// `labels`: a label map on the volume's grid (or its voxel centres in another order); `slice`: an axial slice
     /// of the processing layout.
-    public init(volume: Volume, labels: String?, slice: Int?, normalization: NormalizationChoice,
-                note: (String) -> Void = { _ in }) throws {
+    public init(volume: Volume, labels: String?, slice: Int?, views planes: [ViewPlane] = [.axial],
+                normalization: NormalizationChoice, note: (String) -> Void = { _ in }) throws {
         (modality, window) = normalization.decide(for: volume)
         let canonical = volume.canonical()
         let labelVolume = try labels.map { try ImageGrid(volume).loadAligned($0, note: note).canonical() }
         sliceCount = canonical.sliceCount
+        var centre = labelVolume.flatMap(Self.middleOfLabels) ?? canonical.shape.map { $0 / 2 }
         if let slice {
             guard (0..<sliceCount).contains(slice) else {
                 throw VolumeError(volume.source.path, "has \(sliceCount) axial slices (0 to \(sliceCount - 1)); there is no slice \(slice)")
             }
-            self.slice = slice
-        } else {
-            self.slice = labelVolume.flatMap(Self.middleOfLabels) ?? sliceCount / 2
+            centre[2] = slice
         }
-        image = canonical.with(voxels: Normalization.normalize(canonical.voxels, window: window)).slice(self.slice)
+        self.slice = centre[2]
+        let normalized = canonical.with(voxels: Normalization.normalize(canonical.voxels, window: window))
+        image = normalized.slice(self.slice)
         overlay = labelVolume?.slice(self.slice)
+        let spacing = normalized.spacing, pixelMM = min(spacing.x, spacing.y, spacing.z)
+        views = planes.map { plane in
+            let index = centre[plane.axis]
+            let view = normalized.plane(plane, index: index)
+            let square = { (i: ImageSlice) in SquarePixels.resample(i, columnMM: view.columnMM, rowMM: view.rowMM, pixelMM: pixelMM) }
+            return View(plane: plane, index: index, image: square(view.image),
+                        overlay: labelVolume.map { square($0.plane(plane, index: index).image) })
+        }
     }
 
-    /// The middle of the slices holding any label, nil when the map is empty.
-    static func middleOfLabels(_ labels: CanonicalVolume) -> Int? {
-        let n = labels.width * labels.height
-        let occupied = (0..<labels.sliceCount).filter { k in labels.voxels[(k * n)..<((k + 1) * n)].contains { $0 > 0 } }
-        guard let first = occupied.first, let last = occupied.last else { return nil }
-        return (first + last) / 2
+    /// The middle of the labelled voxels' extent along each axis, nil when the map is empty.
+    static func middleOfLabels(_ labels: CanonicalVolume) -> [Int]? {
+        var lo = [Int.max, Int.max, Int.max], hi = [-1, -1, -1]
+        let (w, h) = (labels.width, labels.height)
+        for (i, v) in labels.voxels.enumerated() where v > 0 {
+            let p = [i % w, (i / w) % h, i / (w * h)]
+            for a in 0..<3 {
+                lo[a] = min(lo[a], p[a])
+                hi[a] = max(hi[a], p[a])
+            }
+        }
+        guard hi[0] >= 0 else { return nil }
+        return (0..<3).map { (lo[$0] + hi[$0]) / 2 }
     }
 }

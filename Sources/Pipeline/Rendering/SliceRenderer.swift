@@ -4,15 +4,21 @@ import Volume
 
 /// Draws normalized axial slices (radiological display: anterior up, patient right on the left) as images or text.
 public enum SliceRenderer {
-    /// RGB bytes of a [0, 1] slice, with label pixels tinted by label colour (alpha 0.45) when labels are given.
-    public static func rgb(_ image: ImageSlice, labels: ImageSlice? = nil) -> [UInt8] {
+    /// RGB bytes of a [0, 1] slice, with label pixels tinted by label colour (alpha 0.45) when labels are given, or
+    /// only their outlines drawn in full colour with `outline`.
+    public static func rgb(_ image: ImageSlice, labels: ImageSlice? = nil, outline: Bool = false) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: image.width * image.height * 3)
+        let edges = outline ? labels.map(outlinePixels) : nil
         for p in 0..<(image.width * image.height) {
             let grey = Double(min(max(image.pixels[p], 0), 1)) * 255
             var rgb = (grey, grey, grey)
             if let labels, labels.pixels[p] > 0 {
                 let c = color(for: Int(labels.pixels[p]))
-                rgb = (grey * 0.55 + c.0 * 0.45, grey * 0.55 + c.1 * 0.45, grey * 0.55 + c.2 * 0.45)
+                if let edges {
+                    if edges.contains(p) { rgb = c }
+                } else {
+                    rgb = (grey * 0.55 + c.0 * 0.45, grey * 0.55 + c.1 * 0.45, grey * 0.55 + c.2 * 0.45)
+                }
             }
             out[p * 3] = UInt8(rgb.0.rounded())
             out[p * 3 + 1] = UInt8(rgb.1.rounded())
@@ -22,8 +28,39 @@ public enum SliceRenderer {
     }
 
     /// A PNG of the slice (and label overlay).
-    public static func png(_ image: ImageSlice, labels: ImageSlice? = nil) -> Data {
-        PNGEncoder.encode(width: image.width, height: image.height, channels: 3, pixels: rgb(image, labels: labels))
+    public static func png(_ image: ImageSlice, labels: ImageSlice? = nil, outline: Bool = false) -> Data {
+        PNGEncoder.encode(width: image.width, height: image.height, channels: 3, pixels: rgb(image, labels: labels, outline: outline))
+    }
+
+    /// Labelled pixels with a 4-neighbour of another value or outside the image.
+    public static func outlinePixels(_ labels: ImageSlice) -> Set<Int> {
+        var edges = Set<Int>()
+        for y in 0..<labels.height {
+            for x in 0..<labels.width where labels[y, x] > 0 {
+                let v = labels[y, x]
+                let boundary = x == 0 || y == 0 || x == labels.width - 1 || y == labels.height - 1
+                    || labels[y, x - 1] != v || labels[y, x + 1] != v || labels[y - 1, x] != v || labels[y + 1, x] != v
+                if boundary { edges.insert(y * labels.width + x) }
+            }
+        }
+        return edges
+    }
+
+    /// RGB panels side by side (tops aligned, `gap` black pixels between, black below shorter ones) as one PNG.
+    public static func png(panels: [(image: ImageSlice, labels: ImageSlice?)], outline: Bool = false, gap: Int = 4) -> Data {
+        let width = panels.map(\.image.width).reduce(0, +) + gap * max(0, panels.count - 1)
+        let height = panels.map(\.image.height).max() ?? 1
+        var pixels = [UInt8](repeating: 0, count: max(1, width) * height * 3)
+        var left = 0
+        for panel in panels {
+            let rgb = rgb(panel.image, labels: panel.labels, outline: outline)
+            for y in 0..<panel.image.height {
+                let source = y * panel.image.width * 3, target = (y * width + left) * 3
+                pixels.replaceSubrange(target..<(target + panel.image.width * 3), with: rgb[source..<(source + panel.image.width * 3)])
+            }
+            left += panel.image.width + gap
+        }
+        return PNGEncoder.encode(width: max(1, width), height: height, channels: 3, pixels: pixels)
     }
 
     /// A text rendering `columns` characters wide (two rows per character cell height); labels shown as digits/letters.

@@ -1,0 +1,71 @@
+import Foundation
+import Imaging
+import Testing
+@testable import Pipeline
+@testable import Volume
+
+/// The preview's three views: orientation, proportions from the spacing, outlines.
+@Suite struct ViewPlaneTests {
+    /// A 4 x 3 x 2 LPS volume, spacing 1 x 2 x 3 mm, zero except voxel (1, 2, 0) = 5 and (3, 0, 1) = 7.
+    static func volume() -> CanonicalVolume {
+        var voxels = [Float](repeating: 0, count: 24)
+        voxels[(0 * 3 + 2) * 4 + 1] = 5
+        voxels[(1 * 3 + 0) * 4 + 3] = 7
+        let lps = Affine(rows: [[-1, 0, 0, 0], [0, -2, 0, 0], [0, 0, 3, 0], [0, 0, 0, 1]])
+        return Volume(shape: [4, 3, 2], affine: lps, voxels: voxels, header: .from(affine: lps),
+                      source: VolumeSource(path: "synthetic", format: "test", datatype: .float32)).canonical()
+    }
+
+    @Test func planesAreInRadiologicalDisplayOrientation() {
+        let v = Self.volume()
+        let axial = v.plane(.axial, index: 0)
+        #expect(axial.image.width == 4 && axial.image.height == 3 && axial.image[2, 1] == 5)  // row = posterior index
+        #expect(axial.columnMM == 1 && axial.rowMM == 2)
+        // coronal through j = 2: columns = patient's right to left (axis 0), rows = superior (k = 1) first
+        let coronal = v.plane(.coronal, index: 2)
+        #expect(coronal.image.width == 4 && coronal.image.height == 2 && coronal.image[1, 1] == 5 && coronal.image[0, 1] == 0)
+        #expect(coronal.columnMM == 1 && coronal.rowMM == 3)
+        // sagittal through i = 3: columns = anterior (j = 0) to posterior, rows = superior first
+        let sagittal = v.plane(.sagittal, index: 3)
+        #expect(sagittal.image.width == 3 && sagittal.image.height == 2 && sagittal.image[0, 0] == 7)
+        #expect(sagittal.columnMM == 2 && sagittal.rowMM == 3)
+        #expect(v.planeCount(.coronal) == 3 && v.planeCount(.sagittal) == 4 && v.planeCount(.axial) == 2)
+    }
+
+    @Test func squarePixelsKeepTheProportionsOfTheSpacing() {
+        let coronal = Self.volume().plane(.coronal, index: 2)
+        // 4 mm wide, 6 mm tall at 1 mm a pixel: every voxel a 1 x 3 block
+        let square = SquarePixels.resample(coronal.image, columnMM: coronal.columnMM, rowMM: coronal.rowMM, pixelMM: 1)
+        #expect(square.width == 4 && square.height == 6)
+        #expect((0..<6).map { square[$0, 1] } == [0, 0, 0, 5, 5, 5])
+        let sagittal = Self.volume().plane(.sagittal, index: 3)
+        let half = SquarePixels.resample(sagittal.image, columnMM: sagittal.columnMM, rowMM: sagittal.rowMM, pixelMM: 0.5)
+        #expect(half.width == 12 && half.height == 12)
+    }
+
+    @Test func outlinesAreTheLabelsBoundaryPixels() {
+        // a 5 x 5 square of label 2 inside a 7 x 7 image: its 16 ring pixels; a 2 x 2 block of label 3 in the
+        // corner touches the image's edge and label 2's square: all 4 of its pixels
+        var pixels = [Float](repeating: 0, count: 49)
+        for y in 1...5 { for x in 1...5 { pixels[y * 7 + x] = 2 } }
+        for y in 5...6 { for x in 5...6 { pixels[y * 7 + x] = 3 } }
+        let edges = SliceRenderer.outlinePixels(ImageSlice(width: 7, height: 7, pixels: pixels))
+        var expected = Set<Int>()
+        for y in 1...5 { for x in 1...5 where (x == 1 || x == 5 || y == 1 || y == 5) && !(x == 5 && y == 5) { expected.insert(y * 7 + x) } }
+        expected.formUnion([5 * 7 + 5, 5 * 7 + 6, 6 * 7 + 5, 6 * 7 + 6])
+        #expect(edges == expected)
+        // outline mode colours exactly those pixels
+        let rgb = SliceRenderer.rgb(ImageSlice(width: 7, height: 7, pixels: [Float](repeating: 0, count: 49)),
+                                    labels: ImageSlice(width: 7, height: 7, pixels: pixels), outline: true)
+        let coloured = Set((0..<49).filter { rgb[$0 * 3] != 0 || rgb[$0 * 3 + 1] != 0 || rgb[$0 * 3 + 2] != 0 })
+        #expect(coloured == expected)
+    }
+
+    @Test func panelsSitSideBySide() {
+        let a = ImageSlice(width: 3, height: 2, pixels: [Float](repeating: 1, count: 6))
+        let b = ImageSlice(width: 2, height: 4, pixels: [Float](repeating: 1, count: 8))
+        let png = SliceRenderer.png(panels: [(a, nil), (b, nil)], gap: 4)
+        let header = [UInt8](png[16..<24])  // IHDR width and height
+        #expect(header == [0, 0, 0, 9, 0, 0, 0, 4])
+    }
+}
