@@ -94,6 +94,13 @@ import Testing
         // axial 160 x 128 (2.2 mm pixels), coronal 160 x 64 and sagittal 128 x 64 (28 slices of 5 mm), 4 px apart
         #expect([UInt8](png[16..<24]) == [0, 0, 1, 200, 0, 0, 0, 128])
         #expect(result.stdout.contains("axial 160x128, coronal 160x64, sagittal 128x64"))
+        let montage = try run(["preview", "sample-data/ct_abdomen.nii.gz", "--labels", "sample-data/ct_abdomen_labels.nii.gz",
+                               "-o", folder + "/m.png", "--montage", "3", "--outline"])
+        #expect(montage.status == 0, "\(montage.stderr)")
+        #expect(montage.stdout.contains("label 6: axial slices 7, 17, 27") && montage.stdout.contains("montage, 8 rows"))
+        // 3 panels of 160 x 128 per row, 8 rows, 4 px apart
+        let grid = try Data(contentsOf: URL(fileURLWithPath: folder + "/m.png"))
+        #expect([UInt8](grid[16..<24]) == [0, 0, 1, 232, 0, 0, 4, 28])
         let mismatch = try run(["preview", "sample-data/ct_abdomen.nii.gz", "--labels", "sample-data/mr_brain_labels.nii.gz", "--text"])
         #expect(mismatch.status != 0 && mismatch.stderr.contains("not the same grid"))
     }

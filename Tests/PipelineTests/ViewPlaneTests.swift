@@ -68,4 +68,26 @@ import Testing
         let header = [UInt8](png[16..<24])  // IHDR width and height
         #expect(header == [0, 0, 0, 9, 0, 0, 0, 4])
     }
+
+    @Test func montageSlicesAreEvenlySpacedThroughEachLabel() {
+        #expect(Montage.slices(through: 2...10, count: 5) == [2, 4, 6, 8, 10])
+        #expect(Montage.slices(through: 3...3, count: 4) == [3])
+        #expect(Montage.slices(through: 0...9, count: 1) == [4])
+        #expect(Montage.slices(through: 0...20, count: 3) == [0, 10, 20])
+        // label 2 on slices 1...3, label 5 on slice 5 of a 4 x 3 x 6 volume (spacing 1 x 2 x 3 mm)
+        var labels = [Float](repeating: 0, count: 72)
+        for k in 1...3 { labels[k * 12 + 4] = 2 }
+        labels[5 * 12 + 7] = 5
+        let lps = Affine(rows: [[-1, 0, 0, 0], [0, -2, 0, 0], [0, 0, 3, 0], [0, 0, 0, 1]])
+        func volume(_ voxels: [Float]) -> CanonicalVolume {
+            Volume(shape: [4, 3, 6], affine: lps, voxels: voxels, header: .from(affine: lps),
+                   source: VolumeSource(path: "synthetic", format: "test", datatype: .float32)).canonical()
+        }
+        let montage = Montage(volume: volume([Float](repeating: 0.5, count: 72)), labels: volume(labels), count: 3)
+        #expect(montage.rows.map(\.label) == [2, 5] && montage.rows.map(\.slices) == [[1, 2, 3], [5]])
+        let panel = montage.rows[0].panels[0]
+        #expect(panel.image.width == 4 && panel.image.height == 6 && panel.overlay?[2, 0] == 2)  // rows 2 mm: doubled
+        let plain = Montage(volume: volume([Float](repeating: 0.5, count: 72)), labels: nil, count: 2)
+        #expect(plain.rows.map(\.label) == [nil] && plain.rows[0].slices == [0, 5])
+    }
 }

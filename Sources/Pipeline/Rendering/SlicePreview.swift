@@ -21,12 +21,14 @@ public struct SlicePreview {
     public let image: ImageSlice
     public let overlay: ImageSlice?
     public let views: [View]
+    /// With a montage count: the label rows of evenly spaced axial slices.
+    public let montage: Montage?
     public let modality: ModalityDecision
     public let window: IntensityWindow
 
     /// `labels`: a label map on the volume's grid (or its voxel centres in another order); `slice`: an axial slice
     /// of the processing layout.
-    public init(volume: Volume, labels: String?, slice: Int?, views planes: [ViewPlane] = [.axial],
+    public init(volume: Volume, labels: String?, slice: Int?, views planes: [ViewPlane] = [.axial], montage count: Int? = nil,
                 normalization: NormalizationChoice, note: (String) -> Void = { _ in }) throws {
         (modality, window) = normalization.decide(for: volume)
         let canonical = volume.canonical()
@@ -44,6 +46,7 @@ public struct SlicePreview {
         image = normalized.slice(self.slice)
         overlay = labelVolume?.slice(self.slice)
         let spacing = normalized.spacing, pixelMM = min(spacing.x, spacing.y, spacing.z)
+        montage = count.map { Montage(volume: normalized, labels: labelVolume, count: $0) }
         views = planes.map { plane in
             let index = centre[plane.axis]
             let view = normalized.plane(plane, index: index)

@@ -48,19 +48,30 @@ public enum SliceRenderer {
 
     /// RGB panels side by side (tops aligned, `gap` black pixels between, black below shorter ones) as one PNG.
     public static func png(panels: [(image: ImageSlice, labels: ImageSlice?)], outline: Bool = false, gap: Int = 4) -> Data {
-        let width = panels.map(\.image.width).reduce(0, +) + gap * max(0, panels.count - 1)
-        let height = panels.map(\.image.height).max() ?? 1
-        var pixels = [UInt8](repeating: 0, count: max(1, width) * height * 3)
-        var left = 0
-        for panel in panels {
-            let rgb = rgb(panel.image, labels: panel.labels, outline: outline)
-            for y in 0..<panel.image.height {
-                let source = y * panel.image.width * 3, target = (y * width + left) * 3
-                pixels.replaceSubrange(target..<(target + panel.image.width * 3), with: rgb[source..<(source + panel.image.width * 3)])
+        png(grid: [panels], outline: outline, gap: gap)
+    }
+
+    /// Rows of RGB panels (each row as tall as its tallest panel, `gap` black pixels between panels and rows).
+    public static func png(grid: [[(image: ImageSlice, labels: ImageSlice?)]], outline: Bool = false, gap: Int = 4) -> Data {
+        let rowWidths = grid.map { $0.map(\.image.width).reduce(0, +) + gap * max(0, $0.count - 1) }
+        let rowHeights = grid.map { $0.map(\.image.height).max() ?? 0 }
+        let width = max(1, rowWidths.max() ?? 1)
+        let height = max(1, rowHeights.reduce(0, +) + gap * max(0, grid.count - 1))
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        var top = 0
+        for (r, row) in grid.enumerated() {
+            var left = 0
+            for panel in row {
+                let rgb = rgb(panel.image, labels: panel.labels, outline: outline)
+                for y in 0..<panel.image.height {
+                    let source = y * panel.image.width * 3, target = ((top + y) * width + left) * 3
+                    pixels.replaceSubrange(target..<(target + panel.image.width * 3), with: rgb[source..<(source + panel.image.width * 3)])
+                }
+                left += panel.image.width + gap
             }
-            left += panel.image.width + gap
+            top += rowHeights[r] + gap
         }
-        return PNGEncoder.encode(width: max(1, width), height: height, channels: 3, pixels: pixels)
+        return PNGEncoder.encode(width: width, height: height, channels: 3, pixels: pixels)
     }
 
     /// A text rendering `columns` characters wide (two rows per character cell height); labels shown as digits/letters.

@@ -28,6 +28,10 @@ struct Preview: ParsableCommand {
     @Option(name: .long, help: "Views to draw, comma-separated: axial, coronal, sagittal.")
     var views = "axial,coronal,sagittal"
 
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
+        "Instead of the views: per label, N evenly spaced axial slices through its extent, a row per label.", valueName: "n"))
+    var montage: Int?
+
     @Flag(name: .long, help: "Draw label outlines instead of filled overlays.")
     var outline = false
 
@@ -41,6 +45,7 @@ struct Preview: ParsableCommand {
         guard output != nil || text else { throw ValidationError("give -o FILE.png, --text, or both") }
         if let output, !output.lowercased().hasSuffix(".png") { throw ValidationError("-o writes PNG: name it .png, not '\(output)'") }
         _ = try planes()
+        if let montage, !(1...32).contains(montage) { throw ValidationError("--montage must be 1 to 32 slices, not \(montage)") }
     }
 
     func planes() throws -> [ViewPlane] {
@@ -57,12 +62,17 @@ struct Preview: ParsableCommand {
             .check(outputs: [output].compactMap { $0 })
         if let output { try AtomicOutput.checkWritable(output) }
         let preview = try SlicePreview(volume: try input.load(path), labels: labels, slice: slice, views: try planes(),
-                                       normalization: normalization.choice, note: note)
+                                       montage: montage, normalization: normalization.choice, note: note)
         print("\(path): \(preview.modality.modality.rawValue.uppercased()) (\(preview.modality.reason)); \(preview.window.summary); "
               + "axial slice \(preview.slice) of \(preview.sliceCount); "
               + preview.views.map { "\($0.plane.rawValue) \($0.index)" }.joined(separator: ", "))
         if text { print(SliceRenderer.text(preview.image, labels: preview.overlay)) }
-        if let output {
+        if let output, let rows = preview.montage?.rows {
+            let png = SliceRenderer.png(grid: rows.map { $0.panels.map { ($0.image, $0.overlay) } }, outline: outline)
+            try AtomicOutput.write(png, to: output)
+            for row in rows { print("\(row.label.map { "label \($0)" } ?? "volume"): axial slices \(row.slices.map(String.init).joined(separator: ", "))") }
+            print("Wrote \(output) (montage, \(rows.count) row\(rows.count == 1 ? "" : "s"))")
+        } else if let output {
             let png = SliceRenderer.png(panels: preview.views.map { ($0.image, $0.overlay) }, outline: outline)
             try AtomicOutput.write(png, to: output)
             print("Wrote \(output) (" + preview.views.map { "\($0.plane.rawValue) \($0.image.width)x\($0.image.height)" }
