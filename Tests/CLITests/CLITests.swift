@@ -101,6 +101,9 @@ import Testing
         // 3 panels of 160 x 128 per row, 8 rows, 4 px apart
         let grid = try Data(contentsOf: URL(fileURLWithPath: folder + "/m.png"))
         #expect([UInt8](grid[16..<24]) == [0, 0, 1, 232, 0, 0, 4, 28])
+        let compared = try run(["preview", "sample-data/ct_abdomen.nii.gz", "--labels", "sample-data/ct_abdomen_labels.nii.gz",
+                                "--reference", "sample-data/ct_abdomen_labels.nii.gz", "-o", folder + "/c.png"])
+        #expect(compared.status == 0 && FileManager.default.fileExists(atPath: folder + "/c.png"), "\(compared.stderr)")
         let mismatch = try run(["preview", "sample-data/ct_abdomen.nii.gz", "--labels", "sample-data/mr_brain_labels.nii.gz", "--text"])
         #expect(mismatch.status != 0 && mismatch.stderr.contains("not the same grid"))
     }

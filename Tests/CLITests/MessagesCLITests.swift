@@ -19,6 +19,7 @@ import Volume
             (["preview", ct, "-o", folder + "/x.jpg"], "-o writes PNG"),
             (["preview", ct, "--views", "axial,top", "--text"], "give distinct views from axial, coronal, sagittal"),
             (["preview", ct, "--montage", "0", "--text"], "--montage must be 1 to 32 slices, not 0"),
+            (["preview", ct, "--reference", ct, "--text"], "--reference compares with --labels: give both"),
             (["preview", ct, "--slice", "-1", "--text"], "has 4 axial slices (0 to 3); there is no slice -1"),
             (["segment", ct, "-o", folder + "/s.nii.gz", "--box", "6:1,1,1,2,2,2", "--threads", "-2"], "--threads must be at least 1"),
             (["segment", ct, "-o", folder + "/s.nii.gz", "--box", "6:1,1,1,2,2,2", "--seed", "-1"], "'-1' is invalid for '--seed"),

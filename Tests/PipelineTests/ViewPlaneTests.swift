@@ -64,7 +64,7 @@ import Testing
     @Test func panelsSitSideBySide() {
         let a = ImageSlice(width: 3, height: 2, pixels: [Float](repeating: 1, count: 6))
         let b = ImageSlice(width: 2, height: 4, pixels: [Float](repeating: 1, count: 8))
-        let png = SliceRenderer.png(panels: [(a, nil), (b, nil)], gap: 4)
+        let png = SliceRenderer.png(panels: [Panel(image: a), Panel(image: b)], gap: 4)
         let header = [UInt8](png[16..<24])  // IHDR width and height
         #expect(header == [0, 0, 0, 9, 0, 0, 0, 4])
     }
@@ -89,5 +89,23 @@ import Testing
         #expect(panel.image.width == 4 && panel.image.height == 6 && panel.overlay?[2, 0] == 2)  // rows 2 mm: doubled
         let plain = Montage(volume: volume([Float](repeating: 0.5, count: 72)), labels: nil, count: 2)
         #expect(plain.rows.map(\.label) == [nil] && plain.rows[0].slices == [0, 5])
+    }
+
+    @Test func aReferenceIsOutlinedInWhiteOverThePredictionsOutline() {
+        // prediction: a 3 x 3 square of label 1 at (1...3, 1...3); reference: the same square moved one pixel right
+        var prediction = [Float](repeating: 0, count: 36), reference = [Float](repeating: 0, count: 36)
+        for y in 1...3 { for x in 1...3 { prediction[y * 6 + x] = 1; reference[y * 6 + x + 1] = 1 } }
+        let image = ImageSlice(width: 6, height: 6, pixels: [Float](repeating: 0, count: 36))
+        let rgb = SliceRenderer.rgb(image, labels: ImageSlice(width: 6, height: 6, pixels: prediction),
+                                    reference: ImageSlice(width: 6, height: 6, pixels: reference))
+        let white = Set((0..<36).filter { rgb[$0 * 3] == 255 && rgb[$0 * 3 + 1] == 255 && rgb[$0 * 3 + 2] == 255 })
+        #expect(white == SliceRenderer.outlinePixels(ImageSlice(width: 6, height: 6, pixels: reference)))
+        // the prediction's own outline shows in its colour where the reference's does not cover it: column 1
+        let c = SliceRenderer.color(for: 1)
+        let colour: [UInt8] = [UInt8(c.0), UInt8(c.1), UInt8(c.2)]
+        func pixel(_ x: Int, _ y: Int) -> [UInt8] { Array(rgb[((y * 6 + x) * 3)..<((y * 6 + x) * 3 + 3)]) }
+        for y in 1...3 { #expect(pixel(1, y) == colour) }
+        // (3, 2): inside the reference, on the prediction's edge: the prediction's colour
+        #expect(pixel(3, 2) == colour)
     }
 }

@@ -9,19 +9,20 @@ public struct Montage {
     public struct Row {
         public let label: Int?
         public let slices: [Int]
-        public let panels: [(image: ImageSlice, overlay: ImageSlice?)]
+        public let panels: [Panel]
     }
 
     public let rows: [Row]
 
-    /// `volume`: normalized; `labels`: on the same canonical grid.
-    public init(volume: CanonicalVolume, labels: CanonicalVolume?, count: Int) {
+    /// `volume`: normalized; `labels` and `reference`: on the same canonical grid (rows follow `labels`).
+    public init(volume: CanonicalVolume, labels: CanonicalVolume?, reference: CanonicalVolume? = nil, count: Int) {
         let pixelMM = min(volume.spacing.x, volume.spacing.y)
-        func panel(_ k: Int) -> (image: ImageSlice, overlay: ImageSlice?) {
+        func panel(_ k: Int) -> Panel {
             let square = { (i: ImageSlice) in
                 SquarePixels.resample(i, columnMM: volume.spacing.x, rowMM: volume.spacing.y, pixelMM: pixelMM)
             }
-            return (square(volume.slice(k)), labels.map { square($0.slice(k)) })
+            return Panel(image: square(volume.slice(k)), overlay: labels.map { square($0.slice(k)) },
+                         reference: reference.map { square($0.slice(k)) })
         }
         let extents = labels.map(Self.axialExtents) ?? [:]
         if extents.isEmpty {

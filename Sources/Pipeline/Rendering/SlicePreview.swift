@@ -11,8 +11,7 @@ public struct SlicePreview {
         public let plane: ViewPlane
         /// The plane's index along its axis of the processing layout.
         public let index: Int
-        public let image: ImageSlice
-        public let overlay: ImageSlice?
+        public let panel: Panel
     }
 
     /// The axial slice shown and how many there are.
@@ -26,13 +25,14 @@ public struct SlicePreview {
     public let modality: ModalityDecision
     public let window: IntensityWindow
 
-    /// `labels`: a label map on the volume's grid (or its voxel centres in another order); `slice`: an axial slice
-    /// of the processing layout.
-    public init(volume: Volume, labels: String?, slice: Int?, views planes: [ViewPlane] = [.axial], montage count: Int? = nil,
-                normalization: NormalizationChoice, note: (String) -> Void = { _ in }) throws {
+    /// `labels` (and `reference`, a label map to compare with): on the volume's grid (or its voxel centres in another
+    /// order); `slice`: an axial slice of the processing layout.
+    public init(volume: Volume, labels: String?, reference: String? = nil, slice: Int?, views planes: [ViewPlane] = [.axial],
+                montage count: Int? = nil, normalization: NormalizationChoice, note: (String) -> Void = { _ in }) throws {
         (modality, window) = normalization.decide(for: volume)
         let canonical = volume.canonical()
         let labelVolume = try labels.map { try ImageGrid(volume).loadAligned($0, note: note).canonical() }
+        let referenceVolume = try reference.map { try ImageGrid(volume).loadAligned($0, note: note).canonical() }
         sliceCount = canonical.sliceCount
         var centre = labelVolume.flatMap(Self.middleOfLabels) ?? canonical.shape.map { $0 / 2 }
         if let slice {
@@ -46,13 +46,14 @@ public struct SlicePreview {
         image = normalized.slice(self.slice)
         overlay = labelVolume?.slice(self.slice)
         let spacing = normalized.spacing, pixelMM = min(spacing.x, spacing.y, spacing.z)
-        montage = count.map { Montage(volume: normalized, labels: labelVolume, count: $0) }
+        montage = count.map { Montage(volume: normalized, labels: labelVolume, reference: referenceVolume, count: $0) }
         views = planes.map { plane in
             let index = centre[plane.axis]
             let view = normalized.plane(plane, index: index)
             let square = { (i: ImageSlice) in SquarePixels.resample(i, columnMM: view.columnMM, rowMM: view.rowMM, pixelMM: pixelMM) }
-            return View(plane: plane, index: index, image: square(view.image),
-                        overlay: labelVolume.map { square($0.plane(plane, index: index).image) })
+            return View(plane: plane, index: index,
+                        panel: Panel(image: square(view.image), overlay: labelVolume.map { square($0.plane(plane, index: index).image) },
+                                     reference: referenceVolume.map { square($0.plane(plane, index: index).image) }))
         }
     }
 

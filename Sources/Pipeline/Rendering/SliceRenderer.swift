@@ -2,13 +2,29 @@ import Foundation
 import Imaging
 import Volume
 
-/// Draws normalized axial slices (radiological display: anterior up, patient right on the left) as images or text.
+/// One image to draw with its label overlay and, to compare against, a reference label map's.
+public struct Panel {
+    public let image: ImageSlice
+    public let overlay: ImageSlice?
+    public let reference: ImageSlice?
+
+    public init(image: ImageSlice, overlay: ImageSlice? = nil, reference: ImageSlice? = nil) {
+        self.image = image
+        self.overlay = overlay
+        self.reference = reference
+    }
+}
+
+/// Draws normalized slices (radiological display) as images or text.
 public enum SliceRenderer {
     /// RGB bytes of a [0, 1] slice, with label pixels tinted by label colour (alpha 0.45) when labels are given, or
-    /// only their outlines drawn in full colour with `outline`.
-    public static func rgb(_ image: ImageSlice, labels: ImageSlice? = nil, outline: Bool = false) -> [UInt8] {
+    /// only their outlines drawn in full colour with `outline`; a reference's outlines are drawn white on top (the
+    /// labels then always as outlines), so misses and false positives show.
+    public static func rgb(_ image: ImageSlice, labels: ImageSlice? = nil, outline: Bool = false,
+                           reference: ImageSlice? = nil) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: image.width * image.height * 3)
-        let edges = outline ? labels.map(outlinePixels) : nil
+        let edges = outline || reference != nil ? labels.map(outlinePixels) : nil
+        let referenceEdges = reference.map(outlinePixels) ?? []
         for p in 0..<(image.width * image.height) {
             let grey = Double(min(max(image.pixels[p], 0), 1)) * 255
             var rgb = (grey, grey, grey)
@@ -20,6 +36,7 @@ public enum SliceRenderer {
                     rgb = (grey * 0.55 + c.0 * 0.45, grey * 0.55 + c.1 * 0.45, grey * 0.55 + c.2 * 0.45)
                 }
             }
+            if referenceEdges.contains(p) { rgb = (255, 255, 255) }
             out[p * 3] = UInt8(rgb.0.rounded())
             out[p * 3 + 1] = UInt8(rgb.1.rounded())
             out[p * 3 + 2] = UInt8(rgb.2.rounded())
@@ -47,12 +64,12 @@ public enum SliceRenderer {
     }
 
     /// RGB panels side by side (tops aligned, `gap` black pixels between, black below shorter ones) as one PNG.
-    public static func png(panels: [(image: ImageSlice, labels: ImageSlice?)], outline: Bool = false, gap: Int = 4) -> Data {
+    public static func png(panels: [Panel], outline: Bool = false, gap: Int = 4) -> Data {
         png(grid: [panels], outline: outline, gap: gap)
     }
 
     /// Rows of RGB panels (each row as tall as its tallest panel, `gap` black pixels between panels and rows).
-    public static func png(grid: [[(image: ImageSlice, labels: ImageSlice?)]], outline: Bool = false, gap: Int = 4) -> Data {
+    public static func png(grid: [[Panel]], outline: Bool = false, gap: Int = 4) -> Data {
         let rowWidths = grid.map { $0.map(\.image.width).reduce(0, +) + gap * max(0, $0.count - 1) }
         let rowHeights = grid.map { $0.map(\.image.height).max() ?? 0 }
         let width = max(1, rowWidths.max() ?? 1)
@@ -62,7 +79,7 @@ public enum SliceRenderer {
         for (r, row) in grid.enumerated() {
             var left = 0
             for panel in row {
-                let rgb = rgb(panel.image, labels: panel.labels, outline: outline)
+                let rgb = rgb(panel.image, labels: panel.overlay, outline: outline, reference: panel.reference)
                 for y in 0..<panel.image.height {
                     let source = y * panel.image.width * 3, target = ((top + y) * width + left) * 3
                     pixels.replaceSubrange(target..<(target + panel.image.width * 3), with: rgb[source..<(source + panel.image.width * 3)])

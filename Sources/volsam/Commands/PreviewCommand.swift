@@ -25,6 +25,9 @@ struct Preview: ParsableCommand {
     @Option(name: .long, help: "Label map on the same grid to overlay.")
     var labels: String?
 
+    @Option(name: .long, help: "A reference label map to compare --labels with: its outlines in white over the labels' outlines.")
+    var reference: String?
+
     @Option(name: .long, help: "Views to draw, comma-separated: axial, coronal, sagittal.")
     var views = "axial,coronal,sagittal"
 
@@ -45,6 +48,7 @@ struct Preview: ParsableCommand {
         guard output != nil || text else { throw ValidationError("give -o FILE.png, --text, or both") }
         if let output, !output.lowercased().hasSuffix(".png") { throw ValidationError("-o writes PNG: name it .png, not '\(output)'") }
         _ = try planes()
+        if reference != nil && labels == nil { throw ValidationError("--reference compares with --labels: give both") }
         if let montage, !(1...32).contains(montage) { throw ValidationError("--montage must be 1 to 32 slices, not \(montage)") }
     }
 
@@ -58,24 +62,25 @@ struct Preview: ParsableCommand {
     }
 
     func run() throws {
-        try InputProtection(inputs: [.init(path, "the image")] + (labels.map { [.init($0, "the label map")] } ?? []))
+        try InputProtection(inputs: [.init(path, "the image")] + (labels.map { [.init($0, "the label map")] } ?? [])
+                            + (reference.map { [.init($0, "the reference label map")] } ?? []))
             .check(outputs: [output].compactMap { $0 })
         if let output { try AtomicOutput.checkWritable(output) }
-        let preview = try SlicePreview(volume: try input.load(path), labels: labels, slice: slice, views: try planes(),
+        let preview = try SlicePreview(volume: try input.load(path), labels: labels, reference: reference, slice: slice, views: try planes(),
                                        montage: montage, normalization: normalization.choice, note: note)
         print("\(path): \(preview.modality.modality.rawValue.uppercased()) (\(preview.modality.reason)); \(preview.window.summary); "
               + "axial slice \(preview.slice) of \(preview.sliceCount); "
               + preview.views.map { "\($0.plane.rawValue) \($0.index)" }.joined(separator: ", "))
         if text { print(SliceRenderer.text(preview.image, labels: preview.overlay)) }
         if let output, let rows = preview.montage?.rows {
-            let png = SliceRenderer.png(grid: rows.map { $0.panels.map { ($0.image, $0.overlay) } }, outline: outline)
+            let png = SliceRenderer.png(grid: rows.map(\.panels), outline: outline)
             try AtomicOutput.write(png, to: output)
             for row in rows { print("\(row.label.map { "label \($0)" } ?? "volume"): axial slices \(row.slices.map(String.init).joined(separator: ", "))") }
             print("Wrote \(output) (montage, \(rows.count) row\(rows.count == 1 ? "" : "s"))")
         } else if let output {
-            let png = SliceRenderer.png(panels: preview.views.map { ($0.image, $0.overlay) }, outline: outline)
+            let png = SliceRenderer.png(panels: preview.views.map(\.panel), outline: outline)
             try AtomicOutput.write(png, to: output)
-            print("Wrote \(output) (" + preview.views.map { "\($0.plane.rawValue) \($0.image.width)x\($0.image.height)" }
+            print("Wrote \(output) (" + preview.views.map { "\($0.plane.rawValue) \($0.panel.image.width)x\($0.panel.image.height)" }
                 .joined(separator: ", ") + ")")
         }
     }
