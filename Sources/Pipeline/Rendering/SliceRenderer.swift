@@ -44,11 +44,6 @@ public enum SliceRenderer {
         return out
     }
 
-    /// A PNG of the slice (and label overlay).
-    public static func png(_ image: ImageSlice, labels: ImageSlice? = nil, outline: Bool = false) -> Data {
-        PNGEncoder.encode(width: image.width, height: image.height, channels: 3, pixels: rgb(image, labels: labels, outline: outline))
-    }
-
     /// Labelled pixels with a 4-neighbour of another value or outside the image.
     public static func outlinePixels(_ labels: ImageSlice) -> Set<Int> {
         var edges = Set<Int>()

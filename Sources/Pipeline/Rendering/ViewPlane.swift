@@ -24,25 +24,27 @@ extension CanonicalVolume {
 
     /// Plane `index` of a view in display orientation, and the millimetres one column and one row cover.
     public func plane(_ plane: ViewPlane, index: Int) -> (image: ImageSlice, columnMM: Double, rowMM: Double) {
-        let (w, h, d) = (width, height, sliceCount)
+        let (w, h) = (width, height)
         switch plane {
         case .axial:
             return (slice(index), spacing.x, spacing.y)
         case .coronal:
-            var pixels = [Float](repeating: 0, count: w * d)
-            for row in 0..<d {
-                let k = d - 1 - row
-                for x in 0..<w { pixels[row * w + x] = voxels[(k * h + index) * w + x] }
-            }
-            return (ImageSlice(width: w, height: d, pixels: pixels), spacing.x, spacing.z)
+            return (vertical(columns: w, first: index * w, stride: 1), spacing.x, spacing.z)
         case .sagittal:
-            var pixels = [Float](repeating: 0, count: h * d)
-            for row in 0..<d {
-                let k = d - 1 - row
-                for y in 0..<h { pixels[row * h + y] = voxels[(k * h + y) * w + index] }
-            }
-            return (ImageSlice(width: h, height: d, pixels: pixels), spacing.y, spacing.z)
+            return (vertical(columns: h, first: index, stride: w), spacing.y, spacing.z)
         }
+    }
+
+    /// A plane along the axial axis, superior row first: row r holds slice (d - 1 - r) from voxel `first` of each
+    /// slice, `columns` voxels `stride` apart.
+    func vertical(columns: Int, first: Int, stride: Int) -> ImageSlice {
+        let d = sliceCount, n = width * height
+        var pixels = [Float](repeating: 0, count: columns * d)
+        for row in 0..<d {
+            let base = (d - 1 - row) * n + first
+            for c in 0..<columns { pixels[row * columns + c] = voxels[base + c * stride] }
+        }
+        return ImageSlice(width: columns, height: d, pixels: pixels)
     }
 }
 

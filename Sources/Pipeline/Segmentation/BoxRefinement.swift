@@ -52,7 +52,7 @@ extension SegmentationRun {
     func accepts(_ widened: Tensor, over first: Tensor, job: Job, slice k: Int, sweep: SliceSchedule.Sweep,
                  frame: PreparedSlice) -> Bool {
         guard let t = job.track else { return false }
-        let previous = sweep == .descending && k == schedule.tracks[t].prompt.keySlice - 1 ? keyState[t] : state[t]
+        let previous = previousState(t, slice: k, sweep: sweep)
         let area = frame.upsample(widened).pixels.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
         if Double(area) > BoxRefinement.growthLimit * Double(previous.area) { return false }
         let image = frame.input.data

@@ -62,7 +62,7 @@ struct SegmentationRun {
                 if k == track.prompt.keySlice {
                     box = key
                 } else {
-                    let previous = sweep == .descending && k == track.prompt.keySlice - 1 ? keyState[t] : state[t]
+                    let previous = previousState(t, slice: k, sweep: sweep)
                     if previous.stopped { continue }
                     box = self.box(after: previous, frame: frame) ?? key
                 }
@@ -79,6 +79,12 @@ struct SegmentationRun {
             }
         }
         return jobs
+    }
+
+    /// What track t carries into slice k: the key slice's state for the first slice of the descending half, else the
+    /// state of the slice it last visited.
+    func previousState(_ t: Int, slice k: Int, sweep: SliceSchedule.Sweep) -> TrackState {
+        sweep == .descending && k == schedule.tracks[t].prompt.keySlice - 1 ? keyState[t] : state[t]
     }
 
     /// The box (frame pixels) for a track's next slice, nil when the previous mask is empty (the reference then
@@ -109,7 +115,7 @@ struct SegmentationRun {
         for (job, values) in zip(jobs, logits) {
             if let t = job.track {
                 let key = schedule.tracks[t].prompt.keySlice
-                var s = sweep == .descending && k == key - 1 ? keyState[t] : state[t]
+                var s = previousState(t, slice: k, sweep: sweep)
                 s.mask = values.map { $0 > 0 }
                 s.previousArea = k == key ? 0 : s.area
                 s.area = s.mask!.reduce(0) { $0 + ($1 ? 1 : 0) }
