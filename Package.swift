@@ -75,9 +75,9 @@ let package = Package(
         .testTarget(name: "SAMTests", dependencies: ["SAM", "Tensor", "Imaging", "Training", "SystemZlib"], exclude: ["Fixtures"],
                     swiftSettings: niftiInclude),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Volume"], exclude: ["Fixtures"], swiftSettings: niftiInclude),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Volume", "Imaging", "SAM", "Tensor", "SystemZlib"], exclude: ["Fixtures"],
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Metrics", "Volume", "Imaging", "SAM", "Tensor", "SystemZlib"], exclude: ["Fixtures"],
                     swiftSettings: niftiInclude),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensor", "SAM"]),
-        .testTarget(name: "CLITests", dependencies: ["volsam", "Volume"], swiftSettings: niftiInclude),
+        .testTarget(name: "CLITests", dependencies: ["volsam", "Volume", "SystemZlib"], swiftSettings: niftiInclude),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Pipeline
+import Metrics
 @testable import Volume
 
 /// Segmentations go back to the input's own grid and header: LAS oblique, LPS, sagittal and NIfTI-2 inputs.
@@ -40,8 +41,9 @@ import Testing
         }
         let names = try SegmentationOutput.writeLabelNames([(1, "liver"), (2, nil)], nextTo: path)
         #expect(names == folder + "/out.labels.json")
-        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: names))) as? [String: String]
-        #expect(object == ["1": "liver", "2": "label_2"])
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: names))) as? [String: [String: String]]
+        #expect(object == ["1": ["name": "liver", "color": "#e6194b"], "2": ["name": "label_2", "color": "#3cb44b"]])
+        #expect(try LabelNames.read(names) == [1: "liver", 2: "label_2"], "the written JSON reads back as label names")
     }
 
     @Test func keepLargestLeavesOneComponentPerLabel() {

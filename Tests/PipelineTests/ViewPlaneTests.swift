@@ -91,7 +91,7 @@ import Testing
         #expect(plain.rows.map(\.label) == [nil] && plain.rows[0].slices == [0, 5])
     }
 
-    @Test func aReferenceIsOutlinedInWhiteOverThePredictionsOutline() {
+    @Test func aReferenceIsOutlinedInWhiteUnderThePredictionsOutline() {
         // prediction: a 3 x 3 square of label 1 at (1...3, 1...3); reference: the same square moved one pixel right
         var prediction = [Float](repeating: 0, count: 36), reference = [Float](repeating: 0, count: 36)
         for y in 1...3 { for x in 1...3 { prediction[y * 6 + x] = 1; reference[y * 6 + x + 1] = 1 } }
@@ -99,8 +99,10 @@ import Testing
         let rgb = SliceRenderer.rgb(image, labels: ImageSlice(width: 6, height: 6, pixels: prediction),
                                     reference: ImageSlice(width: 6, height: 6, pixels: reference))
         let white = Set((0..<36).filter { rgb[$0 * 3] == 255 && rgb[$0 * 3 + 1] == 255 && rgb[$0 * 3 + 2] == 255 })
-        #expect(white == SliceRenderer.outlinePixels(ImageSlice(width: 6, height: 6, pixels: reference)))
-        // the prediction's own outline shows in its colour where the reference's does not cover it: column 1
+        let predictionEdges = SliceRenderer.outlinePixels(ImageSlice(width: 6, height: 6, pixels: prediction))
+        #expect(white == SliceRenderer.outlinePixels(ImageSlice(width: 6, height: 6, pixels: reference)).subtracting(predictionEdges))
+        #expect(white.contains(2 * 6 + 4), "the reference's right edge, where the prediction has none, is white")
+        // the prediction's outline shows in its colour everywhere, also where the reference's runs: column 1 and 3
         let c = SliceRenderer.color(for: 1)
         let colour: [UInt8] = [UInt8(c.0), UInt8(c.1), UInt8(c.2)]
         func pixel(_ x: Int, _ y: Int) -> [UInt8] { Array(rgb[((y * 6 + x) * 3)..<((y * 6 + x) * 3 + 3)]) }

@@ -12,11 +12,14 @@ public struct BatchRun {
     public let shard: Shard?
     public let resume: Bool
     public let keepLargest: Bool
+    /// Write OUTDIR/report/index.html and a montage per case.
+    public let report: Bool
     public let engine: EngineSettings
     public let loader: VolumeLoader.Options
 
     public init(plan: BatchPlan, output: String, shard: Shard? = nil, resume: Bool = false, keepLargest: Bool = false,
-                engine: EngineSettings, loader: VolumeLoader.Options = .init()) {
+                report: Bool = false, engine: EngineSettings, loader: VolumeLoader.Options = .init()) {
+        self.report = report
         self.plan = plan
         cases = shard.map { $0.select(plan.cases) } ?? plan.cases
         self.output = output
@@ -45,6 +48,8 @@ public struct BatchRun {
         public var segmented = 0, resumed = 0
         public var scored: [CaseMetrics] = []
         public var failures: [(caseID: String, error: String)] = []
+        /// The cases done so far as the HTML report shows them (with `report`).
+        public var entries: [BatchReportPage.Entry] = []
         /// The file-name tag of a shard ("_shard2of8"), empty otherwise.
         public var tag = ""
     }
@@ -60,7 +65,8 @@ public struct BatchRun {
         record["cases"] = cases.map(\.id)
         record["shard"] = shard?.description ?? NSNull()
         try record.write(to: "\(output)/run\(report.tag).json")
-        let runner = CaseRunner(engine: engine, reading: ImageReading(loader: loader, normalization: plan.normalization))
+        let reading = ImageReading(loader: loader, normalization: plan.normalization)
+        let runner = CaseRunner(engine: engine, reading: reading)
         for item in cases {
             let target = output + "/" + item.id + ".nii.gz"
             let caseStart = Date()
@@ -87,6 +93,7 @@ public struct BatchRun {
                 report.failures.append((item.id, "\(error)"))
                 outcome = .failure(error)
             }
+            if self.report { report.entries.append(entry(item, outcome, prediction: target, reading: reading, seconds: Date().timeIntervalSince(caseStart))) }
             observer.finished(item, outcome, Date().timeIntervalSince(caseStart))
             try writeTables(report)
         }
@@ -96,6 +103,24 @@ public struct BatchRun {
         try record.write(to: "\(output)/run\(report.tag).json")
         return report
     }
+
+    /// A finished case for the report, with its montage drawn (a montage that cannot be drawn is said in its row).
+    func entry(_ item: DatasetCase, _ outcome: Result<[LabelMetrics]?, Error>, prediction: String, reading: ImageReading,
+               seconds: Double) -> BatchReportPage.Entry {
+        switch outcome {
+        case let .failure(error):
+            return .init(id: item.id, image: item.image, montage: nil, metrics: nil, error: "\(error)", failed: true, seconds: seconds)
+        case let .success(metrics):
+            do {
+                let montage = try reportPage.montage(item, prediction: prediction, reading: reading)
+                return .init(id: item.id, image: item.image, montage: montage, metrics: metrics, error: nil, failed: false, seconds: seconds)
+            } catch {
+                return .init(id: item.id, image: item.image, montage: nil, metrics: metrics, error: "\(error)", failed: false, seconds: seconds)
+            }
+        }
+    }
+
+    var reportPage: BatchReportPage { BatchReportPage(output: output, plan: plan, propagation: engine.propagation) }
 
     /// The dataset's input folders (every folder holding a case's image or reference, the prompts folder) and the
     /// dataset folder itself: the output folder may be a new folder inside the dataset, not one of these.
@@ -116,8 +141,13 @@ public struct BatchRun {
                                      regions: plan.prompts.regions, options: plan.metricOptions)
     }
 
-    /// metrics.csv, summary.json and failures.json (removed when there are none) for the cases so far.
+    /// metrics.csv, summary.json and failures.json (removed when there are none) and, with `report`,
+    /// report/index.html, for the cases so far.
     func writeTables(_ report: Report) throws {
+        if self.report {
+            try reportPage.write(report.entries, scored: report.scored, counts: (report.segmented, report.resumed, report.failures.count),
+                                 total: cases.count, tag: report.tag)
+        }
         let tag = report.tag
         try AtomicOutput.write(Data(MetricsReport.csv(report.scored).utf8), to: "\(output)/metrics\(tag).csv")
         let summary = MetricsSummary(cases: report.scored, names: plan.metricOptions.labelNames)

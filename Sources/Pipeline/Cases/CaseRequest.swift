@@ -14,11 +14,14 @@ public struct CaseOutputs: Sendable {
     public var stats: String?
     /// Keep only each label's largest 6-connected 3-D component.
     public var keepLargest = false
+    /// A folder for the HTML report (index.html and montage.png).
+    public var report: String?
     /// BraTS regions: each region is its own prompt target; the label map paints WT, then TC, then ET with BraTS values.
     public var regions: [TumourRegion]?
 
     public init(labelMap: String, probabilities: String? = nil, split: String? = nil, stats: String? = nil,
-                keepLargest: Bool = false, regions: [TumourRegion]? = nil) {
+                keepLargest: Bool = false, regions: [TumourRegion]? = nil, report: String? = nil) {
+        self.report = report
         self.labelMap = labelMap
         self.probabilities = probabilities
         self.split = split

@@ -77,6 +77,9 @@ public final class CaseRunner {
             report.metrics = try CaseScoring.score(source, reference: gt, labels: labels, regions: outputs.regions,
                                                    options: request.metrics)
         }
+        if let folder = outputs.report {
+            report.written += try CaseReportPage.write(report, reference: request.reference, reading: reading, folder: folder)
+        }
         return report
     }
 
@@ -111,6 +114,7 @@ public final class CaseRunner {
     /// split masks of the prompted labels.
     static func files(_ outputs: CaseOutputs, labels: [LabelPrompts]) -> [String] {
         var files = [outputs.labelMap, SegmentationOutput.labelNamesPath(for: outputs.labelMap), RunRecord.path(nextTo: outputs.labelMap)]
+        if let folder = outputs.report { files += ["index.html", "montage.png"].map { (folder as NSString).appendingPathComponent($0) } }
         files += [outputs.probabilities, outputs.stats].compactMap { $0 }
         if let split = outputs.split {
             let named: [(id: Int, name: String?)] = outputs.regions.map { $0.map { ($0.paintValue, $0.paintName) } }
@@ -126,12 +130,13 @@ public final class CaseRunner {
                      outputs.stats].compactMap({ $0 }) {
             try AtomicOutput.checkWritable(file)
         }
-        if let split = outputs.split {
+        for (folder, option) in [(outputs.split, "--split"), (outputs.report, "--report")] {
+            guard let folder else { continue }
             var isDirectory: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: split, isDirectory: &isDirectory) {
-                try AtomicOutput.checkWritable(split)
+            if !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
+                try AtomicOutput.checkWritable(folder)
             } else if !isDirectory.boolValue {
-                throw VolumeError(split, "--split needs a folder, and this is a file")
+                throw VolumeError(folder, "\(option) needs a folder, and this is a file")
             }
         }
     }

@@ -48,10 +48,11 @@ public enum SegmentationOutput {
         return stem + ".labels.json"
     }
 
-    /// {"1": "spleen", ...} for the segmented labels (ids without a name are listed as "label_N").
+    /// {"1": {"name": "spleen", "color": "#e6194b"}, ...} for the segmented labels (ids without a name are named
+    /// "label_N"; colours from the fixed table the previews and reports use). `--label-names` reads it back.
     public static func writeLabelNames(_ labels: [(id: Int, name: String?)], nextTo output: String) throws -> String {
-        var object: [String: String] = [:]
-        for l in labels { object[String(l.id)] = l.name ?? "label_\(l.id)" }
+        var object: [String: [String: String]] = [:]
+        for l in labels { object[String(l.id)] = ["name": l.name ?? "label_\(l.id)", "color": LabelColors.hex(l.id)] }
         let path = labelNamesPath(for: output)
         try AtomicOutput.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: path)
         return path

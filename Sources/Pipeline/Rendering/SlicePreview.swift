@@ -24,15 +24,22 @@ public struct SlicePreview {
     public let montage: Montage?
     public let modality: ModalityDecision
     public let window: IntensityWindow
+    /// Each label in the label map with its name and volume.
+    public let legend: [LegendEntry]
 
     /// `labels` (and `reference`, a label map to compare with): on the volume's grid (or its voxel centres in another
-    /// order); `slice`: an axial slice of the processing layout.
+    /// order); `slice`: an axial slice of the processing layout; `thumbnail`: the montage's panels cropped to each
+    /// label and this many pixels on their longer side; `names`: the labels' names for the legend; `referenceValues`:
+    /// the value each reference label is drawn as (0 leaves it out).
     public init(volume: Volume, labels: String?, reference: String? = nil, slice: Int?, views planes: [ViewPlane] = [.axial],
-                montage count: Int? = nil, normalization: NormalizationChoice, note: (String) -> Void = { _ in }) throws {
+                montage count: Int? = nil, thumbnail: Int? = nil, names: [Int: String] = [:], referenceValues: ((Int) -> Int)? = nil,
+                normalization: NormalizationChoice,
+                note: (String) -> Void = { _ in }) throws {
         (modality, window) = normalization.decide(for: volume)
         let canonical = volume.canonical()
         let labelVolume = try labels.map { try ImageGrid(volume).loadAligned($0, note: note).canonical() }
-        let referenceVolume = try reference.map { try ImageGrid(volume).loadAligned($0, note: note).canonical() }
+        var referenceVolume = try reference.map { try ImageGrid(volume).loadAligned($0, note: note).canonical() }
+        if let map = referenceValues, let r = referenceVolume { referenceVolume = r.with(voxels: r.voxels.map { Float(map(Int($0))) }) }
         sliceCount = canonical.sliceCount
         var centre = labelVolume.flatMap(Self.middleOfLabels) ?? canonical.shape.map { $0 / 2 }
         if let slice {
@@ -46,7 +53,8 @@ public struct SlicePreview {
         image = normalized.slice(self.slice)
         overlay = labelVolume?.slice(self.slice)
         let spacing = normalized.spacing, pixelMM = min(spacing.x, spacing.y, spacing.z)
-        montage = count.map { Montage(volume: normalized, labels: labelVolume, reference: referenceVolume, count: $0) }
+        montage = count.map { Montage(volume: normalized, labels: labelVolume, reference: referenceVolume, count: $0, thumbnail: thumbnail) }
+        legend = labelVolume.map { LegendEntry.entries(labels: $0.voxels, voxelMM3: spacing.x * spacing.y * spacing.z, names: names) } ?? []
         views = planes.map { plane in
             let index = centre[plane.axis]
             let view = normalized.plane(plane, index: index)

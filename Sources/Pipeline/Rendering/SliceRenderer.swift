@@ -18,8 +18,8 @@ public struct Panel {
 /// Draws normalized slices (radiological display) as images or text.
 public enum SliceRenderer {
     /// RGB bytes of a [0, 1] slice, with label pixels tinted by label colour (alpha 0.45) when labels are given, or
-    /// only their outlines drawn in full colour with `outline`; a reference's outlines are drawn white on top (the
-    /// labels then always as outlines), so misses and false positives show.
+    /// only their outlines drawn in full colour with `outline`; a reference's outlines are drawn white under the
+    /// labels' (then always outlines), so white shows where the reference's edge is not the prediction's.
     public static func rgb(_ image: ImageSlice, labels: ImageSlice? = nil, outline: Bool = false,
                            reference: ImageSlice? = nil) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: image.width * image.height * 3)
@@ -28,6 +28,7 @@ public enum SliceRenderer {
         for p in 0..<(image.width * image.height) {
             let grey = Double(min(max(image.pixels[p], 0), 1)) * 255
             var rgb = (grey, grey, grey)
+            if referenceEdges.contains(p) { rgb = (255, 255, 255) }
             if let labels, labels.pixels[p] > 0 {
                 let c = color(for: Int(labels.pixels[p]))
                 if let edges {
@@ -36,7 +37,6 @@ public enum SliceRenderer {
                     rgb = (grey * 0.55 + c.0 * 0.45, grey * 0.55 + c.1 * 0.45, grey * 0.55 + c.2 * 0.45)
                 }
             }
-            if referenceEdges.contains(p) { rgb = (255, 255, 255) }
             out[p * 3] = UInt8(rgb.0.rounded())
             out[p * 3 + 1] = UInt8(rgb.1.rounded())
             out[p * 3 + 2] = UInt8(rgb.2.rounded())
@@ -58,32 +58,42 @@ public enum SliceRenderer {
         return edges
     }
 
-    /// RGB panels side by side (tops aligned, `gap` black pixels between, black below shorter ones) as one PNG.
-    public static func png(panels: [Panel], outline: Bool = false, gap: Int = 4) -> Data {
-        png(grid: [panels], outline: outline, gap: gap)
+    /// RGB panels side by side (tops aligned, `gap` black pixels between, black below shorter ones) as one PNG, with
+    /// the legend's entries below.
+    public static func png(panels: [Panel], outline: Bool = false, legend: [LegendEntry] = [], gap: Int = 4) -> Data {
+        canvas(grid: [panels], outline: outline, legend: legend, gap: gap).png
     }
 
-    /// Rows of RGB panels (each row as tall as its tallest panel, `gap` black pixels between panels and rows).
-    public static func png(grid: [[Panel]], outline: Bool = false, gap: Int = 4) -> Data {
+    /// Rows of RGB panels (each row as tall as its tallest panel, `gap` black pixels between panels and rows), with
+    /// the legend's entries below and each row's caption (if any) in its top left corner.
+    public static func png(grid: [[Panel]], outline: Bool = false, legend: [LegendEntry] = [], captions: [String] = [],
+                           gap: Int = 4) -> Data {
+        canvas(grid: grid, outline: outline, legend: legend, captions: captions, gap: gap).png
+    }
+
+    public static func canvas(grid: [[Panel]], outline: Bool = false, legend: [LegendEntry] = [], captions: [String] = [],
+                              gap: Int = 4) -> RGBCanvas {
         let rowWidths = grid.map { $0.map(\.image.width).reduce(0, +) + gap * max(0, $0.count - 1) }
         let rowHeights = grid.map { $0.map(\.image.height).max() ?? 0 }
         let width = max(1, rowWidths.max() ?? 1)
-        let height = max(1, rowHeights.reduce(0, +) + gap * max(0, grid.count - 1))
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        let imageHeight = rowHeights.reduce(0, +) + gap * max(0, grid.count - 1)
+        var canvas = RGBCanvas(width: width, height: imageHeight + Legend.height(legend, width: width))
         var top = 0
         for (r, row) in grid.enumerated() {
             var left = 0
             for panel in row {
-                let rgb = rgb(panel.image, labels: panel.overlay, outline: outline, reference: panel.reference)
-                for y in 0..<panel.image.height {
-                    let source = y * panel.image.width * 3, target = ((top + y) * width + left) * 3
-                    pixels.replaceSubrange(target..<(target + panel.image.width * 3), with: rgb[source..<(source + panel.image.width * 3)])
-                }
+                canvas.paste(rgb(panel.image, labels: panel.overlay, outline: outline, reference: panel.reference),
+                             imageWidth: panel.image.width, x: left, y: top)
                 left += panel.image.width + gap
+            }
+            if r < captions.count, !captions[r].isEmpty {
+                canvas.fill(x: 0, y: top, width: BitmapFont.width(of: captions[r], scale: 1) + 4, height: BitmapFont.height + 4, color: (0, 0, 0))
+                canvas.write(captions[r], x: 2, y: top + 2, scale: 1, color: (255, 255, 255))
             }
             top += rowHeights[r] + gap
         }
-        return PNGEncoder.encode(width: width, height: height, channels: 3, pixels: pixels)
+        Legend.draw(legend, on: &canvas, top: imageHeight)
+        return canvas
     }
 
     /// A text rendering `columns` characters wide (two rows per character cell height); labels shown as digits/letters.
@@ -116,10 +126,7 @@ public enum SliceRenderer {
     }
 
     static func color(for label: Int) -> (Double, Double, Double) {
-        let palette: [(Double, Double, Double)] = [
-            (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
-            (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (220, 190, 255),
-        ]
-        return palette[(label - 1) % palette.count]
+        let (r, g, b) = LabelColors.rgb(label)
+        return (Double(r), Double(g), Double(b))
     }
 }

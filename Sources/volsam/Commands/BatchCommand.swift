@@ -42,6 +42,9 @@ struct Batch: ParsableCommand {
     @Flag(name: .long, help: "Keep only the largest 3-D component of each label.")
     var keepLargest = false
 
+    @Flag(name: .customLong("report"), help: "Also write OUTDIR/report/index.html: the papers' table, Dice and HD95 plots, a row and a montage per case (report/CASE.png).")
+    var htmlReport = false
+
     @OptionGroup var convention: ConventionOption
     @OptionGroup var report: ReportOptions
 
@@ -62,7 +65,7 @@ struct Batch: ParsableCommand {
         let plan = try BatchPlan(request)
         plan.notes.forEach(note)
         let batch = BatchRun(plan: plan, output: output, shard: shard, resume: resume, keepLargest: keepLargest,
-                             engine: engine.settings(), loader: input.loader)
+                             report: htmlReport, engine: engine.settings(), loader: input.loader)
         let quiet = report.quiet || report.json
         let bar = ProgressBar(total: batch.cases.count, unit: "cases", quiet: quiet)
         let result = try batch.run(arguments: CommandLine.arguments, observer: BatchRun.Observer(note: note) { item, outcome, seconds in
@@ -79,7 +82,8 @@ struct Batch: ParsableCommand {
             print("\(batch.cases.count) case(s): \(result.segmented) segmented, \(result.resumed) resumed, \(result.failures.count) "
                   + "failed; \(result.scored.count) scored (\(plan.metricOptions.convention.rawValue) convention, "
                   + "propagation \(batch.engine.propagation.rawValue)). "
-                  + "Wrote \(output)/metrics\(tag).csv, summary\(tag).json, run\(tag).json")
+                  + "Wrote \(output)/metrics\(tag).csv, summary\(tag).json, run\(tag).json"
+                  + (htmlReport ? ", \(BatchReportPage.folder(in: output))/index\(tag).html" : ""))
             if !result.scored.isEmpty {
                 print(MetricsReport.paperTable(MetricsSummary(cases: result.scored, names: plan.metricOptions.labelNames),
                                                options: plan.metricOptions, columns: plan.columns))

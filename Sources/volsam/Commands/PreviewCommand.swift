@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Metrics
 import Pipeline
 import Volume
 
@@ -25,6 +26,12 @@ struct Preview: ParsableCommand {
     @Option(name: .long, help: "Label map on the same grid to overlay.")
     var labels: String?
 
+    @Option(name: .long, help: "Label names for the legend: JSON {\"1\": \"spleen\"} or a segmentation's OUT.labels.json (the default when it is beside --labels).")
+    var labelNames: String?
+
+    @Flag(name: .long, help: "Leave out the legend (each label's colour, name and volume in mm3) under the views.")
+    var noLegend = false
+
     @Option(name: .long, help: "A reference label map to compare --labels with: its outlines in white over the labels' outlines.")
     var reference: String?
 
@@ -49,6 +56,7 @@ struct Preview: ParsableCommand {
         if let output, !output.lowercased().hasSuffix(".png") { throw ValidationError("-o writes PNG: name it .png, not '\(output)'") }
         _ = try planes()
         if reference != nil && labels == nil { throw ValidationError("--reference compares with --labels: give both") }
+        if labelNames != nil && labels == nil { throw ValidationError("--label-names names the labels of --labels: give both") }
         if let montage, !(1...32).contains(montage) { throw ValidationError("--montage must be 1 to 32 slices, not \(montage)") }
     }
 
@@ -61,24 +69,35 @@ struct Preview: ParsableCommand {
         return planes
     }
 
+    /// --label-names, or the OUT.labels.json a segmentation wrote beside --labels, or none.
+    func names() throws -> [Int: String] {
+        if let labelNames { return try LabelNames.read(labelNames) }
+        guard let labels else { return [:] }
+        let beside = SegmentationOutput.labelNamesPath(for: labels)
+        return FileManager.default.fileExists(atPath: beside) ? try LabelNames.read(beside) : [:]
+    }
+
     func run() throws {
         try InputProtection(inputs: [.init(path, "the image")] + (labels.map { [.init($0, "the label map")] } ?? [])
-                            + (reference.map { [.init($0, "the reference label map")] } ?? []))
+                            + (reference.map { [.init($0, "the reference label map")] } ?? [])
+                            + (labelNames.map { [.init($0, "the label names")] } ?? []))
             .check(outputs: [output].compactMap { $0 })
         if let output { try AtomicOutput.checkWritable(output) }
         let preview = try SlicePreview(volume: try input.load(path), labels: labels, reference: reference, slice: slice, views: try planes(),
-                                       montage: montage, normalization: normalization.choice, note: note)
+                                       montage: montage, names: try names(), normalization: normalization.choice, note: note)
+        let legend = noLegend ? [] : preview.legend
         print("\(path): \(preview.modality.modality.rawValue.uppercased()) (\(preview.modality.reason)); \(preview.window.summary); "
               + "axial slice \(preview.slice) of \(preview.sliceCount); "
               + preview.views.map { "\($0.plane.rawValue) \($0.index)" }.joined(separator: ", "))
         if text { print(SliceRenderer.text(preview.image, labels: preview.overlay)) }
+        if !preview.legend.isEmpty { print("Labels: " + preview.legend.map(\.text).joined(separator: "; ")) }
         if let output, let rows = preview.montage?.rows {
-            let png = SliceRenderer.png(grid: rows.map(\.panels), outline: outline)
+            let png = SliceRenderer.png(grid: rows.map(\.panels), outline: outline, legend: legend)
             try AtomicOutput.write(png, to: output)
             for row in rows { print("\(row.label.map { "label \($0)" } ?? "volume"): axial slices \(row.slices.map(String.init).joined(separator: ", "))") }
             print("Wrote \(output) (montage, \(rows.count) row\(rows.count == 1 ? "" : "s"))")
         } else if let output {
-            let png = SliceRenderer.png(panels: preview.views.map(\.panel), outline: outline)
+            let png = SliceRenderer.png(panels: preview.views.map(\.panel), outline: outline, legend: legend)
             try AtomicOutput.write(png, to: output)
             print("Wrote \(output) (" + preview.views.map { "\($0.plane.rawValue) \($0.panel.image.width)x\($0.panel.image.height)" }
                 .joined(separator: ", ") + ")")

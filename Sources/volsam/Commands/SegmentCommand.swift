@@ -41,8 +41,11 @@ struct Segment: ParsableCommand {
     @Option(name: .long, help: "Write per-label volume (mm3) and intensity statistics as JSON to this file.")
     var stats: String?
 
+    @Option(name: .long, help: ArgumentHelp("Write an HTML report into this folder: index.html (labels, volumes, Dice/HD95 with --gt) and montage.png.", valueName: "dir"))
+    var report: String?
+
     @OptionGroup var convention: ConventionOption
-    @OptionGroup var report: ReportOptions
+    @OptionGroup var printing: ReportOptions
     @OptionGroup var engine: EngineOptions
     @OptionGroup var input: InputOptions
     @OptionGroup var normalization: NormalizationOptions
@@ -60,17 +63,17 @@ struct Segment: ParsableCommand {
         let reference = gt ?? prompts.promptsFrom
         let runner = CaseRunner(engine: engine.settings(), reading: ImageReading(loader: input.loader, normalization: normalization.choice))
         var bar: ProgressBar?
-        let observer = CaseObserver(note: note, segmenting: { [report] planned, labels in
+        let observer = CaseObserver(note: note, segmenting: { [printing] planned, labels in
             bar = ProgressBar(total: planned, unit: "slices encoded for \(labels) label\(labels == 1 ? "" : "s")",
-                              quiet: report.quiet || report.json)
+                              quiet: printing.quiet || printing.json)
         }, progress: { _ in bar?.advance() })
         let outputs = CaseOutputs(labelMap: output, probabilities: probabilities, split: split, stats: stats,
-                                  keepLargest: keepLargest)
+                                  keepLargest: keepLargest, report: report)
         var caseRequest = CaseRequest(image: image, prompts: { try request.collect(volume: $0, grid: $1, note: note) },
                                       reference: reference, metrics: convention.options, outputs: outputs)
         caseRequest.otherInputs = [(prompts.prompts, "the prompts file"), (prompts.labelNames, "the label names")].compactMap { path, role in path.map { .init($0, role) } }
         let result = try runner.run(caseRequest, recording: CommandLine.arguments, observer: observer)
-        if report.json { return FileHandle.standardOutput.write(try MetricsReport.data(result.object())) }
+        if printing.json { return FileHandle.standardOutput.write(try MetricsReport.data(result.object())) }
         print(result.text(referenceName: reference, keptLargest: keepLargest, convention: convention.convention))
     }
 }
