@@ -55,6 +55,15 @@ import Testing
         #expect(scores.allSatisfy { ($0["dice_box"] as? Double).map { (0...1).contains($0) } == true && $0["dice_point"] is Double })
         let csv = try String(contentsOfFile: Self.folder + "/validated.validation.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.first == "step,epoch,samples,dice_box,dice_point" && csv.count == 4, "\(csv)")
+        // the plots and the page: the loss of each of the 12 steps and its running mean; Dice at 3 points for boxes and points
+        let loss = try String(contentsOfFile: Self.folder + "/validated.loss.svg", encoding: .utf8)
+        #expect(loss.components(separatedBy: "<polyline").count == 3 && loss.components(separatedBy: "<circle").count == 1 + 2 * 12)
+        let plot = try HTMLCheck(path: Self.folder + "/validated.validation.svg")
+        #expect(plot.error == nil && plot.circles == 2 * 3, "\(plot.error ?? "")")
+        let page = try HTMLCheck(path: Self.folder + "/validated.report.html")
+        #expect(page.error == nil && page.references.isEmpty, "self-contained: \(page.error ?? "") \(page.references)")
+        #expect(page.rows == 1 + 3 + 1 + 10, "the validation table (header, 3 scores) and the settings table (header, 10 settings)")
+        #expect(page.text.contains(String(format: "%.4f", scores.last?["dice_box"] as? Double ?? -1)), "the last held-out Dice")
         let refused = try cli.run(["finetune", "--case", FinetuneCLITests.trainingCase, "--steps", "5", "--epochs", "2", "-o", output])
         #expect(refused.status != 0 && refused.stderr.contains("give --steps or --epochs, not both"))
     }

@@ -58,7 +58,8 @@ public struct FinetuneRun {
         let started = Date()
         let (logPath, recordPath) = (Self.sidecar(request.output, ".log.csv"), Self.sidecar(request.output, ".run.json"))
         let (validationPath, checkpointPath) = (Self.sidecar(request.output, ".validation.csv"), Self.sidecar(request.output, ".checkpoint.safetensors"))
-        let outputs = [request.output, logPath, recordPath, checkpointPath] + (request.validate > 0 ? [validationPath] : [])
+        let pageFiles = FinetuneReportPage.files(adapter: request.output, validates: request.validate > 0)
+        let outputs = [request.output, logPath, recordPath, checkpointPath] + (request.validate > 0 ? [validationPath] : []) + pageFiles
         try request.data.protection(extra: engine.inputs).check(outputs: outputs)
         for path in outputs { try AtomicOutput.checkWritable(path) }
         var record = try RunRecord(arguments: arguments, engine: engine, note: observer.note)
@@ -113,6 +114,12 @@ public struct FinetuneRun {
         }
         report.seconds = Date().timeIntervalSince(started)
         report.written = [request.output, logPath, recordPath] + (validation != nil ? [validationPath] : [])
+        report.written += try FinetuneReportPage.write(report, adapter: request.output, settings: [
+            ("method", request.method.rawValue), ("rank, alpha", request.method == .lora ? "\(request.lora.rank), \(request.lora.alpha)" : "-"),
+            ("steps", "\(settings.steps)"), ("batch", "\(settings.batch)"), ("learning rate", "\(settings.learningRate)"),
+            ("loss", settings.loss.rawValue), ("prompts", request.prompts.rawValue), ("seed", "\(settings.seed)"),
+            ("training images", set.pairs.map(\.image).joined(separator: ", ")), ("synthesis", request.data.synthesis.summary),
+        ])
         record["cases"] = set.pairs.map { ["image": $0.image, "label_map": $0.labelMap] }
         record["targets"] = report.targets
         record["exemplars"] = report.exemplars.map { ["case": $0.caseIndex, "slice": $0.slice] }

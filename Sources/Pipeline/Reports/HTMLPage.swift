@@ -44,7 +44,7 @@ public struct HTMLPage {
         h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
         table { border-collapse: collapse; margin: 0.6em 0; background: #fff; }
         th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; vertical-align: middle; }
-        th { background: #eee; cursor: pointer; } td.text, th.text { text-align: left; }
+        th { background: #eee; cursor: pointer; text-align: left; } td.text { text-align: left; }
         td.bad { background: #fde0e0; } td.fail { color: #a00; text-align: left; white-space: pre-wrap; }
         span.swatch { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.4em; vertical-align: middle; }
         img.montage { max-width: 640px; image-rendering: pixelated; } img.thumb { max-width: 360px; }
