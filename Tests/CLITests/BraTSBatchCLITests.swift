@@ -89,7 +89,7 @@ import Volume
         let values = Set(seg.voxels)
         #expect(values.isSubset(of: [0, 1, 2, 4]) && values.contains(2) && values.contains(4), "\(values)")
         let names = try json(out + "/BraTS2021_00005.labels.json")
-        #expect((names["4"] as? [String: String]) == ["name": "enhancing tumour", "color": "#f58231"])
+        #expect((names["4"] as? [String: String]) == ["name": "enhancing tumour", "color": "#0082c8"])
         let wholeTumour = csv.split(separator: "\n").first { $0.hasPrefix("BraTS2021_00005,") && $0.contains("whole tumour") }
         let dice = wholeTumour.flatMap { Double($0.split(separator: ",", omittingEmptySubsequences: false)[3]) } ?? 0
         #expect(dice > 0.6, "\(csv)")

@@ -91,16 +91,22 @@ import Testing
         #expect(result.stdout.contains("clip to [-125, 275]"))
         let png = try Data(contentsOf: URL(fileURLWithPath: folder + "/p.png"))
         #expect(png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
-        // axial 160 x 128 (2.2 mm pixels), coronal 160 x 64 and sagittal 128 x 64 (28 slices of 5 mm), 4 px apart
-        #expect([UInt8](png[16..<24]) == [0, 0, 1, 200, 0, 0, 0, 128])
+        // axial 160 x 128 (2.2 mm pixels), coronal 160 x 64 and sagittal 128 x 64 (28 slices of 5 mm), 4 px apart,
+        // then the legend: 456 pixels wide, so 2x font: a line of 24 pixels per label and 8 below (200)
+        #expect([UInt8](png[16..<24]) == [0, 0, 1, 200, 0, 0, 1, 72])
+        #expect(result.stdout.contains("Labels: 1 spleen 163,495 mm3; 2 kidney_right 174,071 mm3"), "names from the JSON beside the labels")
+        let bare = try run(["preview", "sample-data/ct_abdomen.nii.gz", "--labels", "sample-data/ct_abdomen_labels.nii.gz",
+                            "-o", folder + "/bare.png", "--no-legend"])
+        #expect(bare.status == 0, "\(bare.stderr)")
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/bare.png"))[16..<24]) == [0, 0, 1, 200, 0, 0, 0, 128])
         #expect(result.stdout.contains("axial 160x128, coronal 160x64, sagittal 128x64"))
         let montage = try run(["preview", "sample-data/ct_abdomen.nii.gz", "--labels", "sample-data/ct_abdomen_labels.nii.gz",
                                "-o", folder + "/m.png", "--montage", "3", "--outline"])
         #expect(montage.status == 0, "\(montage.stderr)")
         #expect(montage.stdout.contains("label 6: axial slices 7, 17, 27") && montage.stdout.contains("montage, 8 rows"))
-        // 3 panels of 160 x 128 per row, 8 rows, 4 px apart
+        // 3 panels of 160 x 128 per row, 8 rows, 4 px apart (1052), and the legend (200)
         let grid = try Data(contentsOf: URL(fileURLWithPath: folder + "/m.png"))
-        #expect([UInt8](grid[16..<24]) == [0, 0, 1, 232, 0, 0, 4, 28])
+        #expect([UInt8](grid[16..<24]) == [0, 0, 1, 232, 0, 0, 4, 228])
         let compared = try run(["preview", "sample-data/ct_abdomen.nii.gz", "--labels", "sample-data/ct_abdomen_labels.nii.gz",
                                 "--reference", "sample-data/ct_abdomen_labels.nii.gz", "-o", folder + "/c.png"])
         #expect(compared.status == 0 && FileManager.default.fileExists(atPath: folder + "/c.png"), "\(compared.stderr)")

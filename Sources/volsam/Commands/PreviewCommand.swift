@@ -26,7 +26,7 @@ struct Preview: ParsableCommand {
     @Option(name: .long, help: "Label map on the same grid to overlay.")
     var labels: String?
 
-    @Option(name: .long, help: "Label names for the legend: JSON {\"1\": \"spleen\"} or a segmentation's OUT.labels.json (the default when it is beside --labels).")
+    @Option(name: .long, help: "Label names for the legend: JSON {\"1\": \"spleen\"} or a segmentation's OUT.labels.json (default: OUT.labels.json or OUT.json beside --labels OUT.nii.gz).")
     var labelNames: String?
 
     @Flag(name: .long, help: "Leave out the legend (each label's colour, name and volume in mm3) under the views.")
@@ -69,12 +69,13 @@ struct Preview: ParsableCommand {
         return planes
     }
 
-    /// --label-names, or the OUT.labels.json a segmentation wrote beside --labels, or none.
+    /// --label-names, or the OUT.labels.json a segmentation wrote beside --labels (or OUT.json), or none.
     func names() throws -> [Int: String] {
         if let labelNames { return try LabelNames.read(labelNames) }
         guard let labels else { return [:] }
-        let beside = SegmentationOutput.labelNamesPath(for: labels)
-        return FileManager.default.fileExists(atPath: beside) ? try LabelNames.read(beside) : [:]
+        let labelsJSON = SegmentationOutput.labelNamesPath(for: labels)
+        let beside = [labelsJSON, String(labelsJSON.dropLast(".labels.json".count)) + ".json"]
+        return try beside.first { FileManager.default.fileExists(atPath: $0) }.map(LabelNames.read) ?? [:]
     }
 
     func run() throws {
