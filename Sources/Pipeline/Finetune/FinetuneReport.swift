@@ -32,7 +32,7 @@ public struct FinetuneReport {
     public var text: String {
         String(format: "%@ for %@: %d exemplar slice%@ from %d case%@ and %d synthesized, %d samples; %d steps in %.1f s (%.2f s a step; "
                + "encoding %.1f s); loss %.4f -> %.4f (first and last 10 steps)\nwrote %@",
-               method == .lora ? "LoRA" : "S-SAM", targets.joined(separator: ", "), exemplars.count, exemplars.count == 1 ? "" : "s", cases, cases == 1 ? "" : "s", synthesized,
+               ["lora": "LoRA", "adapter": "Med-SA adapters", "svd": "S-SAM"][method.rawValue]!, targets.joined(separator: ", "), exemplars.count, exemplars.count == 1 ? "" : "s", cases, cases == 1 ? "" : "s", synthesized,
                samples, steps.count, trainingSeconds, trainingSeconds / Double(max(1, steps.count)), encodingSeconds,
                loss.first, loss.last, written.joined(separator: ", "))
             + (scores.count >= 2 ? "\nvalidation Dice on \(validation.count) held-out slices: \(scores.first!.text) before, \(scores.last!.text) after" : "")

@@ -93,6 +93,7 @@ public struct FinetuneRun {
         var decoder: PlainMaskDecoder<Float> = try PlainModelLoader.maskDecoder(weights: engine.weights, spec: engine.spec)
         switch request.method {
         case .lora: decoder.addLoRA(request.lora)
+        case .adapter: decoder.addAdapters(seed: request.lora.seed)
         case .svd: try decoder.addSingularValueTuning()
         }
         let pe = model.imagePositionalEncoding
@@ -162,6 +163,7 @@ public struct FinetuneRun {
                         "volsam_version": RunRecord.version]
         switch request.method {
         case .lora: try LoRAAdapter(decoder: decoder, settings: request.lora, baseSHA256: base, metadata: metadata).write(to: request.output)
+        case .adapter: try BottleneckAdapterFile(decoder: decoder, baseSHA256: base, metadata: metadata).write(to: request.output)
         case .svd: try SingularValueAdapter(decoder: decoder, baseSHA256: base, metadata: metadata).write(to: request.output)
         }
     }

@@ -14,7 +14,8 @@ public final class LiteMedSAM: @unchecked Sendable {
     static let kernels: EngineKernels = KernelSelection.install()
 
     /// Loads a checkpoint (the spec's cached checkpoint unless `path` is given), with an adapter merged in when
-    /// one is given (LoRA or S-SAM; it must name these weights' SHA-256); every tensor must fit.
+    /// one is given (LoRA or S-SAM merged into the weights, Med-SA adapters added as layers; it must name these
+    /// weights' SHA-256); every tensor must fit.
     public init(weights path: String? = nil, adapter: String? = nil, spec: ModelSpec = .liteMedSAM) throws {
         MemoryReuse.configure()
         _ = Self.kernels
@@ -72,7 +73,7 @@ public final class LiteMedSAM: @unchecked Sendable {
     func decode(embedding: Tensor, prompts: [ModelPrompt], multimask: Bool, shareImage: Bool,
                 timer: StageTimer? = nil) -> [(logits: [Tensor], iou: [Float])] {
         let outputs = multimask ? [1, 2, 3] : [0]
-        let cache = shareImage && prompts.contains { $0.mask == nil }
+        let cache = shareImage && !decoder.hasAdapters && prompts.contains { $0.mask == nil }
             ? timer.measure("decoder image cache") {
                 DecoderImageCache(embedding: embedding, noMaskDense: promptEncoder.noMaskDense, weights: decoder.shared)
             } : nil

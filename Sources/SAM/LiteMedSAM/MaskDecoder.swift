@@ -18,6 +18,8 @@ struct MaskDecoder {
     /// The image's positional encoding [4096, 256] (from the prompt encoder).
     let positional: Tensor
     let shared: SharedImageWeights
+    /// Med-SA's adapter after the final attention, with the blocks' (an adapter file of method "adapter").
+    let finalAdapter: EngineAdapter?
 
     init(_ store: ParameterStore, spec: ModelSpec, positional: Tensor) {
         typealias Names = CheckpointNames.Decoder
@@ -39,7 +41,12 @@ struct MaskDecoder {
         iouHead = ReLUMLP(store, Names.iouHead, sizes: [256, 256, 256, spec.maskTokens])
         self.positional = positional
         shared = SharedImageWeights(blocks: blocks, upscale: upscale1, upscaleBias: upscale1Bias, positional: positional)
+        finalAdapter = EngineAdapter(store, BlockAdapters<Float>.attentionName(Names.finalAttention), skip: true)
     }
+
+    /// Whether Med-SA adapters run: then only PyTorch's order of operations decodes (the shared-image route folds
+    /// the image updates algebraically, which the adapters' GELU does not allow).
+    var hasAdapters: Bool { finalAdapter != nil || blocks.contains { $0.adapters != nil } }
 
     /// The IoU token, the four mask tokens, then the sparse prompt embeddings: [5 + s, 256].
     func tokens(_ sparse: Tensor) -> Tensor {
@@ -60,7 +67,8 @@ struct MaskDecoder {
             LayerNorm.inPlace(row, rows: pixels, weight: norm.weight, bias: norm.bias, epsilon: norm.epsilon)
             Elementwise.geluRange(row, 0..<(pixels * 64))
         }
-        let attention = finalAttentionOutput(queries: queries, tokens: tokens, keys: keys, outputs: outputs)
+        var attention = finalAttentionOutput(queries: queries, tokens: tokens, keys: keys, outputs: outputs)
+        if let finalAdapter { attention = finalAdapter(attention) }
         return finish(queries: queries, attention: attention, upscaled: upscaled, outputs: outputs)
     }
 

@@ -50,6 +50,9 @@ struct TwoWayBlock {
     let mlp1: Dense, mlp2: Dense, norm3: Norm
     let imageToToken: SAMAttention, norm4: Norm
     let skipFirstPositional: Bool
+    /// Med-SA adapters, when the weights hold them (the shared-image route does not run them: LiteMedSAM.decode
+    /// takes PyTorch's order then).
+    let adapters: BlockEngineAdapters?
 
     init(_ store: ParameterStore, _ prefix: String, first: Bool, mlpDim: Int) {
         typealias Names = CheckpointNames.TwoWayBlock
@@ -63,6 +66,7 @@ struct TwoWayBlock {
         imageToToken = SAMAttention(store, Names.imageToToken(prefix), downsample: 2)
         norm4 = Norm(store, Names.norm(prefix, 4), 256)
         skipFirstPositional = first
+        adapters = BlockEngineAdapters(store, prefix)
     }
 
     /// The token side of the block: self attention, the token-to-image attention (`crossAttend` gets the queries
@@ -75,17 +79,19 @@ struct TwoWayBlock {
 
     /// updateTokens up to the token-to-image attention: self attention, its residual and norm1.
     func selfAttended(_ queries: Tensor, queryPE: Tensor, groups: [Range<Int>]? = nil) -> Tensor {
-        if skipFirstPositional { return norm1(selfAttention(q: queries, k: queries, v: queries, groups: groups)) }
+        let adapt = { (y: Tensor) in adapters?.selfAttention(y) ?? y }
+        if skipFirstPositional { return norm1(adapt(selfAttention(q: queries, k: queries, v: queries, groups: groups))) }
         let q = add(queries, queryPE)
-        return norm1(add(queries, selfAttention(q: q, k: q, v: queries, groups: groups)))
+        return norm1(add(queries, adapt(selfAttention(q: q, k: q, v: queries, groups: groups))))
     }
 
     /// The rest of updateTokens from the token-to-image attention's output: residual and norm2, the MLP, norm3.
     func finishTokens(_ queries: Tensor, crossAttended: Tensor) -> Tensor {
-        let queries = norm2(add(queries, crossAttended))
+        let queries = norm2(add(queries, adapters?.tokenToImage(crossAttended) ?? crossAttended))
         var hidden = mlp1(queries)
         for i in hidden.data.indices { hidden.data[i] = max(hidden.data[i], 0) }  // ReLU
-        return norm3(add(queries, mlp2(hidden)))
+        let mlpOutput = mlp2(hidden)
+        return norm3(add(queries, adapters.map { add(mlpOutput, $0.mlp(queries)) } ?? mlpOutput))
     }
 
     /// The whole block on image keys [n, 256] -> (tokens, image), in PyTorch's order of operations.
@@ -95,7 +101,7 @@ struct TwoWayBlock {
             tokenToImage.tokensToImage(queries: $0, keys: keysWithPosition, values: keys)
         }
         let attended = imageToToken.imageToTokens(queries: keysWithPosition, keys: add(queries, queryPE), values: queries)
-        return (queries, norm4(add(keys, attended)))
+        return (queries, norm4(add(keys, adapters?.imageToToken(attended) ?? attended)))
     }
 }
 

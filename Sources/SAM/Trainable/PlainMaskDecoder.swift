@@ -11,6 +11,8 @@ public struct PlainMaskDecoder<S: TrainingScalar>: Sendable {
     public var iouToken: [S], maskTokens: Matrix<S>
     public var blocks: [TwoWayBlockLayer<S>]
     public var finalAttention: AttentionLayer<S>, finalNorm: NormLayer<S>
+    /// Med-SA's adapter after the final attention (with the blocks' adapters, method adapter).
+    public var finalAdapter: BottleneckAdapter<S>?
     public var upscale1: (weight: [S], bias: [S]), upscaleNorm: NormLayer<S>, upscale2: (weight: [S], bias: [S])
     /// The single-mask output's hypernetwork (mask token 0): three dense layers with ReLU between.
     public var hypernetwork: [DenseLayer<S>]
@@ -20,6 +22,7 @@ public struct PlainMaskDecoder<S: TrainingScalar>: Sendable {
         let tokens: Matrix<S>, imagePE: Matrix<S>
         let blocks: [TwoWayBlockLayer<S>.Cache]
         let keysOut: Matrix<S>, finalQueries: Matrix<S>, finalCache: AttentionLayer<S>.Cache, finalNorm: LayerNormOp.Cache<S>
+        let finalAdapted: BottleneckAdapter<S>.Cache?
         let convolved1: Matrix<S>, upscaleNorm: LayerNormOp.Cache<S>, normed: Matrix<S>, activated1: Matrix<S>
         let convolved2: Matrix<S>, upscaled: Matrix<S>
         /// The input of each hypernetwork layer (after the ReLU for the second and third) and its output.
@@ -65,7 +68,8 @@ public struct PlainMaskDecoder<S: TrainingScalar>: Sendable {
             blockCaches.append(result.cache)
         }
         let final = finalAttention.forward(q: queries + tokens, k: keys + imagePE, v: keys)
-        let normed = finalNorm.forward(queries + final.y)
+        let adapted = finalAdapter?.forward(final.y)
+        let normed = finalNorm.forward(queries + (adapted?.y ?? final.y))
         // upscaling: transposed conv, LayerNorm2d, GELU, transposed conv, GELU
         let convolved1 = TransposedConvOp.forward(keys, height: grid, width: grid, weight: upscale1.weight, bias: upscale1.bias)
         let n = upscaleNorm.forward(convolved1), activated1 = ActivationOp.gelu(n.y)
@@ -81,7 +85,7 @@ public struct PlainMaskDecoder<S: TrainingScalar>: Sendable {
         let hyper = hyperInputs.removeLast().values
         let logits = upscaled.multiplied(by: Matrix(rows: hyper.count, columns: 1, values: hyper)).values
         return (logits, Cache(tokens: tokens, imagePE: imagePE, blocks: blockCaches, keysOut: keys, finalQueries: queries,
-                              finalCache: final.cache, finalNorm: normed.cache,
+                              finalCache: final.cache, finalNorm: normed.cache, finalAdapted: adapted?.cache,
                               convolved1: convolved1, upscaleNorm: n.cache, normed: n.y, activated1: activated1,
                               convolved2: convolved2, upscaled: upscaled, hyperInputs: hyperInputs, hyper: hyper))
     }
@@ -111,7 +115,9 @@ public struct PlainMaskDecoder<S: TrainingScalar>: Sendable {
         var dKeys = TransposedConvOp.backward(dConvolved1, x: c.keysOut, height: grid, width: grid, weight: upscale1.weight).dx
         // the final attention and norm
         let dSum = finalNorm.backward(dNormedQueries, cache: c.finalNorm, into: &g)
-        let final = finalAttention.backward(dSum, cache: c.finalCache, into: &g)
+        var dFinal = dSum
+        if let finalAdapter, let cache = c.finalAdapted { dFinal = finalAdapter.backward(dSum, cache: cache, into: &g) }
+        let final = finalAttention.backward(dFinal, cache: c.finalCache, into: &g)
         var dQueries = dSum + final.dq
         dKeys = dKeys + final.dk + final.dv
         for (block, cache) in zip(blocks, c.blocks).reversed() {

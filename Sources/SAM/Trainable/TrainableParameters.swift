@@ -18,10 +18,10 @@ public struct LoRASettings: Sendable, Equatable {
     public var scale: Double { alpha / Double(rank) }
 }
 
-/// How the decoder is adapted: LoRA on the attention q and v projections, or S-SAM's singular-value tuning of the
-/// same projections plus the layer norms.
+/// How the decoder is adapted: LoRA on the attention q and v projections, Med-SA's bottleneck adapters after every
+/// attention and beside every MLP, or S-SAM's singular-value tuning of the q and v projections plus the layer norms.
 public enum AdaptationMethod: String, Sendable, CaseIterable {
-    case lora, svd
+    case lora, adapter, svd
 }
 
 extension PlainMaskDecoder {
@@ -108,11 +108,13 @@ extension PlainMaskDecoder {
         for path in normPaths { self[keyPath: path].trains = true }
     }
 
-    /// Visits everything that trains, in a fixed order: LoRA factors (NAME.lora_A, NAME.lora_B), singular-value
+    /// Visits everything that trains, in a fixed order: LoRA factors (NAME.lora_A, NAME.lora_B), the bottleneck adapters'
+    /// layers (NAME.D_fc1.weight, .bias, NAME.D_fc2.weight, .bias), singular-value
     /// scales and shifts (NAME.svd_scale, NAME.svd_shift) and trained layer norms (NAME.weight, NAME.bias); a tuned
     /// weight whose scale or shift changed is recomposed (a visit that only reads costs no recomposition).
     public mutating func visitTrainable(_ body: (String, inout [S]) -> Void) {
         visitLoRA(body)
+        visitAdapters(body)
         for path in attentionPaths {
             for projection in [\AttentionLayer<S>.q, \AttentionLayer<S>.v] where self[keyPath: path][keyPath: projection].singularValues != nil {
                 let name = self[keyPath: path][keyPath: projection].name
@@ -127,5 +129,38 @@ extension PlainMaskDecoder {
             body(self[keyPath: path].name + ".weight", &self[keyPath: path].weight)
             body(self[keyPath: path].name + ".bias", &self[keyPath: path].bias)
         }
+    }
+}
+
+extension PlainMaskDecoder {
+    /// Med-SA's bottleneck adapters (dim -> dim / 4 -> dim, GELU) after each block's three attentions and the final
+    /// attention (added to the attention's output) and beside each block's MLP (scale 0.5); fc1 drawn from `seed` in
+    /// a fixed order, fc2 zero, so the untrained adapters leave the model as it was.
+    public mutating func addAdapters(seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        typealias Names = CheckpointNames.TwoWayBlock
+        for i in blocks.indices {
+            let block = CheckpointNames.Decoder.block(i)
+            func after(_ attention: String) -> BottleneckAdapter<S> {
+                BottleneckAdapter(name: BlockAdapters<S>.attentionName(attention), dim: dim, skip: true, random: &random)
+            }
+            let selfAttention = after(Names.selfAttention(block)), tokenToImage = after(Names.tokenToImage(block))
+            let mlp = BottleneckAdapter<S>(name: BlockAdapters<S>.mlpName(block), dim: dim, skip: false, scale: S(0.5), random: &random)
+            blocks[i].adapters = BlockAdapters(selfAttention: selfAttention, tokenToImage: tokenToImage, mlp: mlp,
+                                               imageToToken: after(Names.imageToToken(block)))
+        }
+        finalAdapter = BottleneckAdapter(name: BlockAdapters<S>.attentionName(CheckpointNames.Decoder.finalAttention), dim: dim,
+                                         skip: true, random: &random)
+    }
+
+    /// Visits every adapter tensor, blocks in order then the final attention's.
+    public mutating func visitAdapters(_ body: (String, inout [S]) -> Void) {
+        for i in blocks.indices where blocks[i].adapters != nil { blocks[i].adapters!.visit(body) }
+        if finalAdapter != nil { finalAdapter!.visit(body) }
+    }
+
+    /// Every adapter, in visiting order.
+    public var bottleneckAdapters: [BottleneckAdapter<S>] {
+        blocks.compactMap(\.adapters).flatMap(\.all) + (finalAdapter.map { [$0] } ?? [])
     }
 }

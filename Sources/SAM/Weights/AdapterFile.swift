@@ -12,7 +12,7 @@ public protocol WeightAdapter: Sendable {
     func merged(into tensors: [String: CheckpointTensor], adapterPath: String) throws -> [String: CheckpointTensor]
 }
 
-/// Reads an adapter file of either method (metadata "method": lora or svd).
+/// Reads an adapter file of any method (metadata "method": lora, adapter or svd).
 public enum AdapterFile {
     public static func read(path: String) throws -> any WeightAdapter {
         let (tensors, metadata) = try SafeTensorsReader.readWithMetadata(path: path)
@@ -23,7 +23,8 @@ public enum AdapterFile {
         switch metadata["method"] {
         case "lora": return try LoRAAdapter(tensors: tensors, metadata: metadata, baseSHA256: base, path: path)
         case "svd": return try SingularValueAdapter(tensors: tensors, metadata: metadata, baseSHA256: base, path: path)
-        default: throw CheckpointError(path, "unknown adapter method \(metadata["method"] ?? "none") (lora or svd)")
+        case "adapter": return try BottleneckAdapterFile(tensors: tensors, metadata: metadata, baseSHA256: base, path: path)
+        default: throw CheckpointError(path, "unknown adapter method \(metadata["method"] ?? "none") (lora, adapter or svd)")
         }
     }
 }

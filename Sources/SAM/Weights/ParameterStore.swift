@@ -16,6 +16,9 @@ public final class ParameterStore {
         self.source = source
     }
 
+    /// Whether the checkpoint (with any adapter merged in) holds `name`.
+    public func contains(_ name: String) -> Bool { tensors[name] != nil }
+
     /// The tensor `name`, which must have `shape`; a zero tensor (and a recorded problem) when it does not.
     public func tensor(_ name: String, _ shape: [Int]) -> Tensor {
         used.insert(name)

@@ -8,15 +8,16 @@ import Training
 /// `volsam finetune`: a LoRA adapter for the mask decoder from a few labelled slices.
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Adapt the model to a structure from labelled exemplars: a LoRA or S-SAM adapter for the mask decoder.",
+        abstract: "Adapt the model to a structure from labelled exemplars: a LoRA, Med-SA or S-SAM adapter for the mask decoder.",
         discussion: """
         Exemplar slices are picked from the training cases (--case pairs, or the labelled cases of a --dataset \
         folder; seeded; slices where the target covers 10 pixels or \
         more), optionally joined by slices synthesized from them (--synthesize: each structure cut out, blurred, \
         scaled, turned, flipped and shifted in intensity, pasted onto a target-free slice), encoded once by the \
         frozen encoder, and the decoder's attention q and v projections get a LoRA (Cheap Lunch's recipe: rank 4, \
-        cross-entropy + 0.8 Dice, AdamW 1e-3 with warm-up and exponential decay; --method svd tunes their singular \
-        values and the layer norms instead, as S-SAM), trained with the prompts \
+        cross-entropy + 0.8 Dice, AdamW 1e-3 with warm-up and exponential decay; --method adapter trains Med-SA's \
+        bottleneck adapters after every attention and beside every MLP instead, --method svd the projections' \
+        singular values and the layer norms, as S-SAM), trained with the prompts \
         `segment` derives (boxes with up to 5 px of jitter, furthest and random points). Use the adapter with \
         `segment --adapter` or `batch --adapter`. Never score on a case you trained on. Writes OUT.safetensors, \
         OUT.log.csv (loss per step), OUT.run.json (provenance) and with --validate OUT.validation.csv; while it \
@@ -51,7 +52,7 @@ struct Finetune: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Peak learning rate (AdamW).", valueName: "rate"))
     var lr = 1e-3
 
-    @Option(name: .long, help: "lora (W + B A on the attention q and v projections) or svd (S-SAM: their singular values and the layer norms).")
+    @Option(name: .long, help: "lora (W + B A on the attention q and v projections), adapter (Med-SA: 256 -> 64 -> 256 bottlenecks after each attention and beside each MLP) or svd (S-SAM: the projections' singular values and the layer norms).")
     var method: AdaptationMethod = .lora
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("LoRA rank (default 4).", valueName: "r"))

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+@testable import SAM
+@testable import Tensor
+
+/// Med-SA's bottleneck adapters on the plain decoder: untrained they change nothing; their backward pass against
+/// finite differences in Double (a small decoder, adapters with random non-zero weights, the rest frozen).
+@Suite struct BottleneckAdapterTests {
+    typealias Generator = PlainDecoderTests.Generator
+
+    static func inputs(_ g: inout Generator) -> (Matrix<Double>, Matrix<Double>, Matrix<Double>, Matrix<Double>, [Double]) {
+        func random(_ rows: Int, _ columns: Int) -> Matrix<Double> {
+            Matrix(rows: rows, columns: columns, values: (0..<(rows * columns)).map { _ in Double.random(in: -1...1, using: &g) })
+        }
+        return (random(16, 16), random(16, 16), random(16, 16), random(2, 16), (0..<256).map { _ in Double.random(in: -1...1, using: &g) })
+    }
+
+    /// The small random decoder (width 16, bottleneck 4) frozen, with adapters.
+    static func adapted(_ g: inout Generator, randomUp: Bool) -> (frozen: PlainMaskDecoder<Double>, adapted: PlainMaskDecoder<Double>) {
+        var frozen = PlainDecoderTests.smallDecoder()
+        frozen.visitTrainable { _, _ in }
+        for i in frozen.blocks.indices {
+            for path in [\AttentionLayer<Double>.q, \.k, \.v, \.out] {
+                frozen.blocks[i].selfAttention[keyPath: path].trainsWeight = false
+                frozen.blocks[i].tokenToImage[keyPath: path].trainsWeight = false
+                frozen.blocks[i].imageToToken[keyPath: path].trainsWeight = false
+                frozen.blocks[i].selfAttention[keyPath: path].lora = nil
+                frozen.blocks[i].tokenToImage[keyPath: path].lora = nil
+                frozen.blocks[i].imageToToken[keyPath: path].lora = nil
+            }
+            frozen.blocks[i].mlp1.trainsWeight = false
+            frozen.blocks[i].mlp2.trainsWeight = false
+            for n in frozen.blocks[i].norms.indices { frozen.blocks[i].norms[n].trains = false }
+        }
+        for path in [\AttentionLayer<Double>.q, \.k, \.v, \.out] {
+            frozen.finalAttention[keyPath: path].trainsWeight = false
+            frozen.finalAttention[keyPath: path].lora = nil
+        }
+        (frozen.finalNorm.trains, frozen.upscaleNorm.trains) = (false, false)
+        for i in frozen.hypernetwork.indices { frozen.hypernetwork[i].trainsWeight = false }
+        var adapted = frozen
+        adapted.addAdapters(seed: 3)
+        if randomUp {
+            adapted.visitAdapters { name, values in
+                if name.contains(".D_fc2.") { values = values.map { _ in Double.random(in: -0.5...0.5, using: &g) } }
+            }
+        }
+        return (frozen, adapted)
+    }
+
+    @Test func untrainedAdaptersChangeNothing() {
+        var g = Generator(state: 11)
+        let (embedding, dense, pe, sparse, _) = Self.inputs(&g)
+        let (frozen, adapted) = Self.adapted(&g, randomUp: false)
+        #expect(adapted.bottleneckAdapters.count == 2 * 4 + 1)
+        #expect(adapted.bottleneckAdapters.map(\.name).prefix(4) == [
+            "mask_decoder.transformer.layers.0.self_attn.adapter", "mask_decoder.transformer.layers.0.cross_attn_token_to_image.adapter",
+            "mask_decoder.transformer.layers.0.mlp_adapter", "mask_decoder.transformer.layers.0.cross_attn_image_to_token.adapter",
+        ])
+        let a = frozen.forward(embedding: embedding, dense: dense, imagePE: pe, sparse: sparse).logits
+        let b = adapted.forward(embedding: embedding, dense: dense, imagePE: pe, sparse: sparse).logits
+        #expect(a == b)
+    }
+
+    @Test func adapterGradientsMatchFiniteDifferences() {
+        var g = Generator(state: 5)
+        let (embedding, dense, pe, sparse, r) = Self.inputs(&g)
+        let decoder = Self.adapted(&g, randomUp: true).adapted
+        func loss(_ d: PlainMaskDecoder<Double>) -> Double {
+            zip(d.forward(embedding: embedding, dense: dense, imagePE: pe, sparse: sparse).logits, r).map(*).reduce(0, +)
+        }
+        let gradients = decoder.backward(r, cache: decoder.forward(embedding: embedding, dense: dense, imagePE: pe, sparse: sparse).cache)
+        #expect(gradients.values.count == 9 * 4, "fc1 and fc2 weight and bias of 9 adapters, nothing else: \(gradients.values.count)")
+        var worst = 0.0
+        for (name, gradient) in gradients.values.sorted(by: { $0.key < $1.key }) {
+            let direction = gradient.indices.map { _ in Double.random(in: -1...1, using: &g) }
+            func moved(_ h: Double) -> PlainMaskDecoder<Double> {
+                var d = decoder
+                d.visitAdapters { n, values in if n == name { for i in values.indices { values[i] += h * direction[i] } } }
+                return d
+            }
+            let h = 1e-5
+            let numeric = (loss(moved(h)) - loss(moved(-h))) / (2 * h)
+            let analytic = zip(gradient, direction).map(*).reduce(0, +)
+            let error = abs(numeric - analytic) / max(1e-3, abs(numeric))
+            worst = max(worst, error)
+            #expect(error < 1e-6, "\(name): analytic \(analytic), numeric \(numeric)")
+        }
+        print("adapter backward: worst relative error \(worst) over \(gradients.values.count) tensors")
+    }
+}
+
+/// The engine with Med-SA adapters (an adapter file, extra layers in PyTorch's order of operations) against the
+/// plain decoder with the same adapters, on a real slice: the file round trip and both forward passes agree.
+@Suite(.serialized) struct EngineAdapterTests {
+    @Test func engineWithAdaptersMatchesThePlainDecoder() throws {
+        guard let frozenModel = SharedModel.model else { return print("skipping: LiteMedSAM weights are not in the cache (make weights)") }
+        var plain: PlainMaskDecoder<Float> = try PlainModelLoader.maskDecoder()
+        plain.addAdapters(seed: 9)
+        var g = PlainDecoderTests.Generator(state: 21)
+        plain.visitAdapters { name, values in
+            if name.contains(".D_fc2.") { values = values.map { _ in Float.random(in: -0.05...0.05, using: &g) } }
+        }
+        let path = NSTemporaryDirectory() + "volsam-adapter-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let weights = try ModelWeights.locate()
+        try BottleneckAdapterFile(decoder: plain, baseSHA256: try ModelWeights.sha256(of: weights), metadata: ["where": "decoder"]).write(to: path)
+        let adapted = try LiteMedSAM(adapter: path)
+        let golden = try GoldenCase("ct_abdomen_122x101")
+        let embedding = frozenModel.encode(try golden.modelInput())
+        let imagePE = Matrix<Float>(rows: 4096, columns: 256, values: frozenModel.imagePositionalEncoding.data)
+        var worst: Float = 0
+        for entry in golden.meta.prompts where entry.kind != "box+mask" {
+            let prompt = try golden.prompt(entry)
+            let (sparse, dense) = frozenModel.promptEmbeddings(prompt)
+            let reference = plain.forward(embedding: Matrix(rows: 4096, columns: 256, values: embedding.data),
+                                          dense: Matrix(rows: 4096, columns: 256, values: dense.data), imagePE: imagePE,
+                                          sparse: Matrix(rows: sparse.shape[0], columns: 256, values: sparse.data)).logits
+            let engine = adapted.decode(embedding: embedding, prompt: prompt).logits[0].data
+            let frozen = frozenModel.decode(embedding: embedding, prompt: prompt).logits[0].data
+            let scale = reference.map(abs).max()!
+            let error = zip(engine, reference).map { abs($0 - $1) }.max()!
+            worst = max(worst, error / scale)
+            #expect(error <= 1e-3 * scale, "\(entry.kind): engine with adapters vs plain \(error) (max \(scale))")
+            #expect(zip(frozen, reference).map { abs($0 - $1) }.max()! > 100 * error, "\(entry.kind): the adapters change the logits")
+        }
+        print("engine with Med-SA adapters vs plain decoder: worst max error \(worst) of the largest logit")
+    }
+}
