@@ -58,6 +58,33 @@ import Volume
         #expect(rank.status != 0 && rank.stderr.contains("--rank is the LoRA's; --method svd has none"))
     }
 
+    @Test func medSAAdaptersWriteAnAdapterThatSegmentUses() throws {
+        let adapter = Self.folder + "/liver-medsa.safetensors"
+        let trained = try cli.run(["finetune", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "2", "--synthesize", "0", "--steps", "6",
+                                   "--batch", "2", "--method", "adapter", "--modality", "ct", "--quiet", "-o", adapter])
+        #expect(trained.status == 0 && trained.stdout.hasPrefix("Med-SA adapters for 6: 2 exemplar slices"), "\(trained.stdout)\(trained.stderr)")
+        let output = Self.folder + "/medsa-adapted.nii.gz"
+        let segmented = try cli.run(["segment", "sample-data/ct_abdomen.nii.gz", "--box", "6:10,10,5,60,60,8", "--modality", "ct",
+                                     "--adapter", adapter, "--quiet", "-o", output])
+        #expect(segmented.status == 0, "\(segmented.stderr)")
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/medsa-adapted.run.json")))
+            as? [String: Any])
+        let recorded = try #require(run["adapter"] as? [String: Any])
+        #expect(recorded["method"] as? String == "adapter", "\(recorded)")
+        // a file whose adapter follows a layer the base weights lack is refused, naming it
+        let wrong = Self.folder + "/wrong-medsa.safetensors"
+        // (safetensors: an 8-byte header length, then the JSON header; the names have equal lengths, so only they change)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: adapter)))
+        let headerEnd = 8 + bytes[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
+        let header = String(decoding: bytes[8..<headerEnd], as: UTF8.self).replacingOccurrences(of: "layers.1.mlp_adapter", with: "layers.7.mlp_adapter")
+        bytes.replaceSubrange(8..<headerEnd, with: Array(header.utf8))
+        try Data(bytes).write(to: URL(fileURLWithPath: wrong))
+        let refused = try cli.run(["segment", "sample-data/ct_abdomen.nii.gz", "--box", "6:10,10,5,60,60,8", "--adapter", wrong, "--quiet",
+                                   "-o", Self.folder + "/never.nii.gz"])
+        #expect(refused.status != 0 && refused.stderr.contains("layers.7.mlp_adapter follows") && !FileManager.default.fileExists(atPath: Self.folder + "/never.nii.gz"),
+                "\(refused.stderr)")
+    }
+
     @Test func aDatasetFolderTrainsAndIsProtected() throws {
         let dataset = Self.folder + "/brats", patient = Self.folder + "/brats/Brain1"
         try? FileManager.default.removeItem(atPath: dataset)
