@@ -106,3 +106,53 @@ public enum BilinearResizeOp {
         return dx
     }
 }
+
+/// A 3x3 depthwise convolution (stride 1, zero padding 1) on rows = the H x W grid's pixels, columns = channels:
+/// weight [channels, 9] (taps row-major), bias [channels]; with the input's gradient.
+public enum DepthwiseConvOp {
+    @inlinable
+    public static func forward<S>(_ x: Matrix<S>, height h: Int, width w: Int, weight: [S], bias: [S]) -> Matrix<S> {
+        let c = x.columns
+        var y = Matrix<S>(zeros: h * w, c)
+        for oy in 0..<h {
+            for ox in 0..<w {
+                let o = (oy * w + ox) * c
+                for ch in 0..<c { y.values[o + ch] = bias[ch] }
+                for ky in 0..<3 {
+                    let iy = oy + ky - 1
+                    guard iy >= 0 && iy < h else { continue }
+                    for kx in 0..<3 {
+                        let ix = ox + kx - 1
+                        guard ix >= 0 && ix < w else { continue }
+                        let i = (iy * w + ix) * c
+                        for ch in 0..<c { y.values[o + ch] += weight[ch * 9 + ky * 3 + kx] * x.values[i + ch] }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// dx: each output's gradient spread back over the inputs its taps read.
+    @inlinable
+    public static func backward<S>(_ dy: Matrix<S>, height h: Int, width w: Int, weight: [S]) -> Matrix<S> {
+        let c = dy.columns
+        var dx = Matrix<S>(zeros: h * w, c)
+        for oy in 0..<h {
+            for ox in 0..<w {
+                let o = (oy * w + ox) * c
+                for ky in 0..<3 {
+                    let iy = oy + ky - 1
+                    guard iy >= 0 && iy < h else { continue }
+                    for kx in 0..<3 {
+                        let ix = ox + kx - 1
+                        guard ix >= 0 && ix < w else { continue }
+                        let i = (iy * w + ix) * c
+                        for ch in 0..<c { dx.values[i + ch] += weight[ch * 9 + ky * 3 + kx] * dy.values[o + ch] }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+}

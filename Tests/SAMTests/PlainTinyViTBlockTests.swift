@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import SAM
+@testable import Tensor
+
+/// The plain (differentiable) TinyViT block, the first part of adapting the encoder: its forward pass against the
+/// engine's fused block on the real weights (stage 3's 14-wide windows padded 64 -> 70, stage 4's 7-wide ones), and
+/// its backward pass against finite differences in Double at a small size (windows padded, a LoRA on qkv).
+@Suite struct PlainTinyViTBlockTests {
+    @Test(arguments: [(2, 160, 5, 14), (3, 320, 10, 7)])
+    func plainBlockMatchesTheEngine(stage: Int, channels: Int, heads: Int, window: Int) throws {
+        guard SharedModel.model != nil else { return print("skipping: LiteMedSAM weights are not in the cache (make weights)") }
+        let tensors = try CheckpointReader.read(path: try ModelWeights.locate(), verifyCRC: false)
+        let name = CheckpointNames.Encoder.block(stage: stage, block: 0)
+        let engine = TinyViTBlock(ParameterStore(tensors, source: "checkpoint"), name, channels: channels, heads: heads, window: window)
+        let plain = PlainTinyViTBlock<Float>({ tensorName, _ in tensors[tensorName]!.values }, name: name, channels: channels,
+                                            heads: heads, window: window)
+        var g = PlainDecoderTests.Generator(state: UInt64(stage))
+        let x = (0..<(64 * 64 * channels)).map { _ in Float.random(in: -1...1, using: &g) }
+        let fused = engine(Tensor(shape: [64, 64, channels], data: x)).data
+        let reference = plain.forward(Matrix(rows: 4096, columns: channels, values: x), height: 64, width: 64).y.values
+        let scale = reference.map(abs).max()!, error = zip(fused, reference).map { abs($0 - $1) }.max()!
+        #expect(error <= 1e-4 * scale, "stage \(stage + 1): engine vs plain \(error) (max \(scale))")
+        print("TinyViT stage \(stage + 1) block: engine vs plain max error \(error) of \(scale)")
+    }
+
+    @Test func plainBlockBackwardMatchesFiniteDifferences() {
+        var g = PlainDecoderTests.Generator(state: 17)
+        let (channels, heads, window, height, width) = (8, 2, 3, 4, 5)
+        var block = PlainTinyViTBlock<Double>({ name, shape in
+            let count = shape.reduce(1, *)
+            if name.hasSuffix("running_var") { return (0..<count).map { _ in Double.random(in: 0.5...1.5, using: &g) } }
+            let isNormWeight = (name.contains("norm") || name.hasSuffix(".bn.weight")) && name.hasSuffix(".weight")
+            return (0..<count).map { _ in (isNormWeight ? 1 : 0) + Double.random(in: -0.5...0.5, using: &g) }
+        }, name: "image_encoder.layers.1.blocks.0", channels: channels, heads: heads, window: window)
+        block.qkv.lora = LowRankUpdate(a: Matrix(rows: 2, columns: channels, values: (0..<(2 * channels)).map { _ in Double.random(in: -0.5...0.5, using: &g) }),
+                                       b: Matrix(rows: 3 * channels, columns: 2, values: (0..<(6 * channels)).map { _ in Double.random(in: -0.5...0.5, using: &g) }),
+                                       scale: 0.5)
+        for path in [\PlainTinyViTBlock<Double>.qkv, \.projection, \.fc1, \.fc2] { block[keyPath: path].trainsWeight = true }
+        block.attentionNorm.trains = true
+        block.mlpNorm.trains = true
+        let x = Matrix<Double>(rows: height * width, columns: channels,
+                               values: (0..<(height * width * channels)).map { _ in Double.random(in: -1...1, using: &g) })
+        let r = (0..<(height * width * channels)).map { _ in Double.random(in: -1...1, using: &g) }
+        func loss(_ b: PlainTinyViTBlock<Double>, _ input: Matrix<Double>) -> Double {
+            zip(b.forward(input, height: height, width: width).y.values, r).map(*).reduce(0, +)
+        }
+        var gradients = ParameterGradients<Double>()
+        let dx = block.backward(Matrix(rows: height * width, columns: channels, values: r),
+                                cache: block.forward(x, height: height, width: width).cache, into: &gradients)
+        #expect(gradients.values.count == 2 + 4 * 2 + 2 + 2, "LoRA A and B, four dense layers' weight and bias, two norms")
+        let h = 1e-5
+        var worst = 0.0
+        func check(_ name: String, analytic: Double, numeric: Double) {
+            let error = abs(numeric - analytic) / max(1e-3, abs(numeric))
+            worst = max(worst, error)
+            #expect(error < 1e-6, "\(name): analytic \(analytic), numeric \(numeric)")
+        }
+        // the input
+        let direction = r.indices.map { _ in Double.random(in: -1...1, using: &g) }
+        func shifted(_ s: Double) -> Matrix<Double> { Matrix(rows: x.rows, columns: x.columns, values: zip(x.values, direction).map { $0 + s * $1 }) }
+        check("input", analytic: zip(dx.values, direction).map(*).reduce(0, +), numeric: (loss(block, shifted(h)) - loss(block, shifted(-h))) / (2 * h))
+        // every trained tensor
+        for (name, gradient) in gradients.values.sorted(by: { $0.key < $1.key }) {
+            let direction = gradient.indices.map { _ in Double.random(in: -1...1, using: &g) }
+            func moved(_ s: Double) -> PlainTinyViTBlock<Double> {
+                var b = block
+                func move(_ values: inout [Double]) { for i in values.indices { values[i] += s * direction[i] } }
+                for path in [\PlainTinyViTBlock<Double>.qkv, \.projection, \.fc1, \.fc2] {
+                    if name == b[keyPath: path].name + ".weight" { move(&b[keyPath: path].weight.values) }
+                    if name == b[keyPath: path].name + ".bias" { move(&b[keyPath: path].bias!) }
+                }
+                if name == b.qkv.name + ".lora_A" { move(&b.qkv.lora!.a.values) }
+                if name == b.qkv.name + ".lora_B" { move(&b.qkv.lora!.b.values) }
+                for path in [\PlainTinyViTBlock<Double>.attentionNorm, \.mlpNorm] {
+                    if name == b[keyPath: path].name + ".weight" { move(&b[keyPath: path].weight) }
+                    if name == b[keyPath: path].name + ".bias" { move(&b[keyPath: path].bias) }
+                }
+                return b
+            }
+            check(name, analytic: zip(gradient, direction).map(*).reduce(0, +), numeric: (loss(moved(h), x) - loss(moved(-h), x)) / (2 * h))
+        }
+        print("plain TinyViT block backward: worst relative error \(worst) over the input and \(gradients.values.count) tensors")
+    }
+}
