@@ -82,4 +82,52 @@ import Testing
         }
         print("plain TinyViT block backward: worst relative error \(worst) over the input and \(gradients.values.count) tensors")
     }
+
+    /// LoRA on the q and v rows of each head: only those rows of qkv change, merged weights give the unmerged
+    /// output, and the factors' gradients (and the input's) match finite differences in Double.
+    @Test func queryValueLoRATakesThePerHeadSlices() {
+        var g = PlainDecoderTests.Generator(state: 23)
+        let (channels, heads, window, height, width) = (8, 2, 3, 4, 5)
+        var block = PlainTinyViTBlock<Double>({ name, shape in
+            let count = shape.reduce(1, *)
+            if name.hasSuffix("running_var") { return (0..<count).map { _ in Double.random(in: 0.5...1.5, using: &g) } }
+            return (0..<count).map { _ in Double.random(in: -0.5...0.5, using: &g) }
+        }, name: "image_encoder.layers.3.blocks.0", channels: channels, heads: heads, window: window)
+        var random = SeededRandom(seed: 1)
+        block.addQueryValueLoRA(rank: 2, scale: 0.5, random: &random)
+        // head size 4: q rows 0-3 and 12-15, k rows 4-7 and 16-19, v rows 8-11 and 20-23
+        #expect(block.qkv.rowLoRAs.map(\.rows) == [[0, 1, 2, 3, 12, 13, 14, 15], [8, 9, 10, 11, 20, 21, 22, 23]])
+        for i in block.qkv.rowLoRAs.indices {
+            block.qkv.rowLoRAs[i].b.values = block.qkv.rowLoRAs[i].b.values.map { _ in Double.random(in: -0.5...0.5, using: &g) }
+        }
+        let merged = block.qkv.weightWithRowLoRAs
+        for row in [4, 5, 6, 7, 16, 17, 18, 19] {
+            #expect((0..<channels).allSatisfy { merged.values[row * channels + $0] == block.qkv.weight.values[row * channels + $0] }, "k row \(row) untouched")
+        }
+        let x = Matrix<Double>(rows: height * width, columns: channels,
+                               values: (0..<(height * width * channels)).map { _ in Double.random(in: -1...1, using: &g) })
+        var plainMerged = block
+        plainMerged.qkv.weight = merged
+        plainMerged.qkv.rowLoRAs = []
+        let a = block.forward(x, height: height, width: width).y.values, b = plainMerged.forward(x, height: height, width: width).y.values
+        #expect(zip(a, b).map { abs($0 - $1) }.max()! < 1e-12, "merged = unmerged")
+        let r = (0..<(height * width * channels)).map { _ in Double.random(in: -1...1, using: &g) }
+        var gradients = ParameterGradients<Double>()
+        _ = block.backward(Matrix(rows: height * width, columns: channels, values: r), cache: block.forward(x, height: height, width: width).cache,
+                           into: &gradients)
+        let qkvName = block.qkv.name
+        #expect(Set(gradients.values.keys) == Set(["q", "v"].flatMap { [qkvName + ".lora_\($0)_A", qkvName + ".lora_\($0)_B"] }))
+        for (name, gradient) in gradients.values.sorted(by: { $0.key < $1.key }) {
+            let direction = gradient.indices.map { _ in Double.random(in: -1...1, using: &g) }
+            func loss(_ s: Double) -> Double {
+                var moved = block
+                let i = name.contains("_q_") ? 0 : 1
+                if name.hasSuffix("_A") { for j in direction.indices { moved.qkv.rowLoRAs[i].a.values[j] += s * direction[j] } }
+                else { for j in direction.indices { moved.qkv.rowLoRAs[i].b.values[j] += s * direction[j] } }
+                return zip(moved.forward(x, height: height, width: width).y.values, r).map(*).reduce(0, +)
+            }
+            let numeric = (loss(1e-5) - loss(-1e-5)) / 2e-5, analytic = zip(gradient, direction).map(*).reduce(0, +)
+            #expect(abs(numeric - analytic) / max(1e-3, abs(numeric)) < 1e-6, "\(name): analytic \(analytic), numeric \(numeric)")
+        }
+    }
 }

@@ -28,6 +28,19 @@ public struct LowRankUpdate<S: TrainingScalar>: Sendable {
     }
 }
 
+/// A LoRA on some output rows of a dense layer only, W[rows] + scale B A: A [rank, in], B [rows.count, rank]. TinyViT's
+/// qkv output holds [q k v] per head, so LoRA on "q and v" is two of these, on the q rows and the v rows of every
+/// head; its tensors are NAME.lora_TAG_A and NAME.lora_TAG_B.
+public struct RowLowRankUpdate<S: TrainingScalar>: Sendable {
+    public var a: Matrix<S>, b: Matrix<S>
+    public let rows: [Int], scale: S, tag: String
+
+    public init(a: Matrix<S>, b: Matrix<S>, rows: [Int], scale: S, tag: String) {
+        precondition(a.rows == b.columns && b.rows == rows.count, "A's rank, B's rank and the rows must agree")
+        (self.a, self.b, self.rows, self.scale, self.tag) = (a, b, rows, scale, tag)
+    }
+}
+
 /// A linear layer of the plain (trainable) model, y = x W^T + b (+ scale x A^T B^T with a LoRA), named by its
 /// checkpoint module path. The forward pass is DenseOp's; the backward pass returns dx and the gradients of
 /// what trains: the weight and bias when `trainsWeight`, the LoRA factors when there is one, the singular values'
@@ -38,6 +51,8 @@ public struct DenseLayer<S: TrainingScalar>: Sendable {
     public var weight: Matrix<S>
     public var bias: [S]?
     public var lora: LowRankUpdate<S>?
+    /// LoRAs on some output rows (TinyViT's per-head q and v).
+    public var rowLoRAs: [RowLowRankUpdate<S>] = []
     public var singularValues: SingularValueTuning<S>?
     public var trainsWeight = false
 
@@ -61,7 +76,25 @@ public struct DenseLayer<S: TrainingScalar>: Sendable {
             let update = x.multiplied(by: lora.a, transposeOther: true).multiplied(by: lora.b, transposeOther: true)
             for i in y.values.indices { y.values[i] += lora.scale * update.values[i] }
         }
+        for update in rowLoRAs {
+            let part = x.multiplied(by: update.a, transposeOther: true).multiplied(by: update.b, transposeOther: true)
+            for n in 0..<y.rows {
+                for (j, row) in update.rows.enumerated() { y.values[n * y.columns + row] += update.scale * part.values[n * part.columns + j] }
+            }
+        }
         return y
+    }
+
+    /// The weight with every row LoRA merged in (W[rows] + scale B A), for the fused engine.
+    public var weightWithRowLoRAs: Matrix<S> {
+        var merged = weight
+        for update in rowLoRAs {
+            let product = update.b.multiplied(by: update.a)
+            for (j, row) in update.rows.enumerated() {
+                for i in 0..<inputs { merged.values[row * inputs + i] += update.scale * product.values[j * inputs + i] }
+            }
+        }
+        return merged
     }
 
     /// dx (always) and, into `gradients`, what trains.
@@ -85,6 +118,16 @@ public struct DenseLayer<S: TrainingScalar>: Sendable {
             gradients.add(name + ".lora_A", dyb.multiplied(by: x, transposeSelf: true).values.map { $0 * lora.scale })
             let back = dyb.multiplied(by: lora.a)
             for i in dx.values.indices { dx.values[i] += lora.scale * back.values[i] }
+        }
+        for update in rowLoRAs {
+            // the same on dy's columns `rows`
+            var dyRows = Matrix<S>(zeros: dy.rows, update.rows.count)
+            for n in 0..<dy.rows { for (j, row) in update.rows.enumerated() { dyRows.values[n * update.rows.count + j] = dy.values[n * dy.columns + row] } }
+            let xa = x.multiplied(by: update.a, transposeOther: true), dyb = dyRows.multiplied(by: update.b)
+            gradients.add(name + ".lora_\(update.tag)_B", dyRows.multiplied(by: xa, transposeSelf: true).values.map { $0 * update.scale })
+            gradients.add(name + ".lora_\(update.tag)_A", dyb.multiplied(by: x, transposeSelf: true).values.map { $0 * update.scale })
+            let back = dyb.multiplied(by: update.a)
+            for i in dx.values.indices { dx.values[i] += update.scale * back.values[i] }
         }
         return dx
     }

@@ -148,4 +148,16 @@ public struct PlainTinyViTBlock<S: TrainingScalar>: Sendable {
         }
         return dx
     }
+
+    /// LoRA on the q and v rows of every head of qkv (TinyViT's interleaved [q k v] per head, so not the first and
+    /// last thirds): A kaiming-uniform from `random` (bound 1 / sqrt(channels)), B zero.
+    public mutating func addQueryValueLoRA(rank: Int, scale: S, random: inout SeededRandom) {
+        let d = headDim, bound = 1 / Double(channels).squareRoot()
+        for (tag, offset) in [("q", 0), ("v", 2 * d)] {
+            let rows = (0..<heads).flatMap { h in (0..<d).map { h * 3 * d + offset + $0 } }
+            let a = (0..<(rank * channels)).map { _ in S((2 * random.uniform() - 1) * bound) }
+            qkv.rowLoRAs.append(RowLowRankUpdate(a: Matrix(rows: rank, columns: channels, values: a), b: Matrix(zeros: rows.count, rank),
+                                                 rows: rows, scale: scale, tag: tag))
+        }
+    }
 }
