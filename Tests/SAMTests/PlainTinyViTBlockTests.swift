@@ -130,4 +130,36 @@ import Testing
             #expect(abs(numeric - analytic) / max(1e-3, abs(numeric)) < 1e-6, "\(name): analytic \(analytic), numeric \(numeric)")
         }
     }
+
+    /// The plain neck against the engine's on the real weights, and its input gradient against finite differences.
+    @Test func plainNeckMatchesTheEngineAndFiniteDifferences() throws {
+        if SharedModel.model != nil {
+            let tensors = try CheckpointReader.read(path: try ModelWeights.locate(), verifyCRC: false)
+            let encoder = TinyViTEncoder(ParameterStore(tensors, source: "checkpoint"), spec: .liteMedSAM)
+            let plain = PlainNeck<Float>({ name, _ in tensors[name]!.values }, inputs: 320, outputs: 256)
+            var g = PlainDecoderTests.Generator(state: 4)
+            let x = (0..<(4096 * 320)).map { _ in Float.random(in: -1...1, using: &g) }
+            let fused = encoder.neck(Tensor(shape: [64, 64, 320], data: x)).data
+            let reference = plain.forward(Matrix(rows: 4096, columns: 320, values: x), height: 64, width: 64).y.values
+            let scale = reference.map(abs).max()!, error = zip(fused, reference).map { abs($0 - $1) }.max()!
+            #expect(error <= 1e-4 * scale, "neck: engine vs plain \(error) (max \(scale))")
+        } else {
+            print("skipping the neck's engine parity: LiteMedSAM weights are not in the cache (make weights)")
+        }
+        var g = PlainDecoderTests.Generator(state: 8)
+        let neck = PlainNeck<Double>({ _, shape in (0..<shape.reduce(1, *)).map { _ in Double.random(in: -0.5...0.5, using: &g) } },
+                                     inputs: 6, outputs: 4)
+        let (height, width) = (3, 4)
+        let x = Matrix<Double>(rows: 12, columns: 6, values: (0..<72).map { _ in Double.random(in: -1...1, using: &g) })
+        let r = (0..<48).map { _ in Double.random(in: -1...1, using: &g) }, direction = (0..<72).map { _ in Double.random(in: -1...1, using: &g) }
+        var unused = ParameterGradients<Double>()
+        let dx = neck.backward(Matrix(rows: 12, columns: 4, values: r), cache: neck.forward(x, height: height, width: width).cache, into: &unused)
+        func loss(_ s: Double) -> Double {
+            let moved = Matrix(rows: 12, columns: 6, values: zip(x.values, direction).map { $0 + s * $1 })
+            return zip(neck.forward(moved, height: height, width: width).y.values, r).map(*).reduce(0, +)
+        }
+        let numeric = (loss(1e-5) - loss(-1e-5)) / 2e-5, analytic = zip(dx.values, direction).map(*).reduce(0, +)
+        #expect(abs(numeric - analytic) / max(1e-3, abs(numeric)) < 1e-6, "neck input gradient: analytic \(analytic), numeric \(numeric)")
+        #expect(unused.values.isEmpty, "the neck is frozen")
+    }
 }

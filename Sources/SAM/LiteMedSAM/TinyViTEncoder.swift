@@ -45,11 +45,14 @@ public struct TinyViTEncoder {
             let stage = "stage \(index + 2)"
             x = timer.measure(stage + " (attention)") { blocks.reduce(x) { $1($0, timer: timer, stage: "  " + stage) } }
         }
-        return timer.measure("neck") {
-            let projected = neckNorm1(Linear.forward(x, weight: neck1, bias: nil))
-            let (grid, channels) = (spec.embeddingGrid, spec.embeddingChannels)
-            let conv = Convolution.forward(projected.reshaped([1, grid, grid, channels]), weight: neck2, bias: nil, stride: 1, padding: 1)
-            return neckNorm2(conv.reshaped([grid, grid, channels]))
-        }
+        return timer.measure("neck") { neck(x) }
+    }
+
+    /// The neck: the last stage's output [grid, grid, 320] -> the embedding [grid, grid, 256].
+    func neck(_ x: Tensor) -> Tensor {
+        let projected = neckNorm1(Linear.forward(x, weight: neck1, bias: nil))
+        let (grid, channels) = (spec.embeddingGrid, spec.embeddingChannels)
+        let conv = Convolution.forward(projected.reshaped([1, grid, grid, channels]), weight: neck2, bias: nil, stride: 1, padding: 1)
+        return neckNorm2(conv.reshaped([grid, grid, channels]))
     }
 }

@@ -156,3 +156,55 @@ public enum DepthwiseConvOp {
         return dx
     }
 }
+
+/// A dense 3x3 convolution without bias (stride 1, zero padding 1) on rows = the H x W grid's pixels, columns =
+/// channels, as im2col and one matrix product: weight [out, 9 * in] with column (ky * 3 + kx) * in + c holding
+/// PyTorch's w[o, c, ky, kx] (`weight(fromPyTorch:)`); with the input's gradient.
+public enum Conv3x3Op {
+    @inlinable
+    public static func weight<S>(fromPyTorch w: [S], outputs: Int, inputs: Int) -> Matrix<S> {
+        var m = Matrix<S>(zeros: outputs, 9 * inputs)
+        for o in 0..<outputs { for c in 0..<inputs { for t in 0..<9 { m.values[o * 9 * inputs + t * inputs + c] = w[(o * inputs + c) * 9 + t] } } }
+        return m
+    }
+
+    /// [H * W, 9 * in]: row p holds the 3x3 neighbourhood of pixel p (zeros outside), tap-major.
+    @inlinable
+    public static func columns<S>(_ x: Matrix<S>, height h: Int, width w: Int) -> Matrix<S> {
+        let c = x.columns
+        var out = Matrix<S>(zeros: h * w, 9 * c)
+        for y in 0..<h {
+            for xx in 0..<w {
+                for t in 0..<9 {
+                    let (iy, ix) = (y + t / 3 - 1, xx + t % 3 - 1)
+                    guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
+                    let (o, i) = ((y * w + xx) * 9 * c + t * c, (iy * w + ix) * c)
+                    for ch in 0..<c { out.values[o + ch] = x.values[i + ch] }
+                }
+            }
+        }
+        return out
+    }
+
+    @inlinable
+    public static func forward<S>(_ x: Matrix<S>, height h: Int, width w: Int, weight: Matrix<S>) -> Matrix<S> {
+        columns(x, height: h, width: w).multiplied(by: weight, transposeOther: true)
+    }
+
+    @inlinable
+    public static func backward<S>(_ dy: Matrix<S>, height h: Int, width w: Int, weight: Matrix<S>) -> Matrix<S> {
+        let dColumns = dy.multiplied(by: weight), c = weight.columns / 9
+        var dx = Matrix<S>(zeros: h * w, c)
+        for y in 0..<h {
+            for xx in 0..<w {
+                for t in 0..<9 {
+                    let (iy, ix) = (y + t / 3 - 1, xx + t % 3 - 1)
+                    guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
+                    let (o, i) = ((y * w + xx) * 9 * c + t * c, (iy * w + ix) * c)
+                    for ch in 0..<c { dx.values[i + ch] += dColumns.values[o + ch] }
+                }
+            }
+        }
+        return dx
+    }
+}
