@@ -162,4 +162,28 @@ import Testing
         #expect(abs(numeric - analytic) / max(1e-3, abs(numeric)) < 1e-6, "neck input gradient: analytic \(analytic), numeric \(numeric)")
         #expect(unused.values.isEmpty, "the neck is frozen")
     }
+
+    /// The engine's frozen prefix, then the plain suffix (stage 4's blocks and the neck), gives the engine's own
+    /// embedding of a real slice; the suffix's backward reaches a LoRA on every block's q and v.
+    @Test func prefixThenPlainSuffixIsTheEmbedding() throws {
+        guard let model = SharedModel.model else { return print("skipping: LiteMedSAM weights are not in the cache (make weights)") }
+        let tensors = try CheckpointReader.read(path: try ModelWeights.locate(), verifyCRC: false)
+        var suffix = PlainEncoderSuffix<Float>({ name, _ in tensors[name]!.values }, spec: .liteMedSAM)
+        let image = try GoldenCase("ct_abdomen_122x101").modelInput()
+        let prefix = model.encoder.prefix(image, upTo: 3)
+        #expect(prefix.shape == [64, 64, 320])
+        let started = Date()
+        let (embedding, cache) = suffix.forward(Matrix(rows: 4096, columns: 320, values: prefix.data))
+        let forwardSeconds = Date().timeIntervalSince(started)
+        let engine = model.encode(image).data
+        let scale = engine.map(abs).max()!, error = zip(embedding.values, engine).map { abs($0 - $1) }.max()!
+        #expect(error <= 1e-4 * scale, "prefix + plain suffix vs the engine's embedding: \(error) (max \(scale))")
+        var random = SeededRandom(seed: 2)
+        for i in suffix.blocks.indices { suffix.blocks[i].addQueryValueLoRA(rank: 4, scale: 1, random: &random) }
+        var gradients = ParameterGradients<Float>()
+        let backwardStart = Date()
+        suffix.backward(Matrix(rows: 4096, columns: 256, values: [Float](repeating: 1e-3, count: 4096 * 256)), cache: cache, into: &gradients)
+        #expect(gradients.values.count == 2 * 2 * 2, "A and B of q and v in both blocks")
+        print("prefix + plain suffix vs engine: \(error) of \(scale); plain suffix forward \(forwardSeconds) s, backward \(Date().timeIntervalSince(backwardStart)) s")
+    }
 }

@@ -37,15 +37,25 @@ public struct TinyViTEncoder {
     /// `image` [frame, frame, 3] (preprocessed, channels-last) -> image embedding [grid, grid, channels].
     /// `timer`, when given, collects the seconds spent in each stage.
     public func callAsFunction(_ image: Tensor, timer: StageTimer? = nil) -> Tensor {
+        var x = prefix(image, upTo: stages.count, timer: timer)
+        let name = "stage \(stages.count + 1)"
+        x = timer.measure(name + " (attention)") { stages.last!.reduce(x) { $1($0, timer: timer, stage: "  " + name) } }
+        return timer.measure("neck") { neck(x) }
+    }
+
+    /// The input of attention stage `stage`'s first block (1-based among the attention stages, after its
+    /// downsampling), [grid', grid', channels]: what stays frozen when the blocks from there on are trained.
+    func prefix(_ image: Tensor, upTo stage: Int, timer: StageTimer? = nil) -> Tensor {
         precondition(image.shape == [spec.frameSize, spec.frameSize, 3], "the encoder takes a frame x frame x 3 image")
         var x = timer.measure("patch embed") { patchEmbed2(gelu(patchEmbed1(image))) }
         x = timer.measure("stage 1 (MBConv, 256x256)") { stage1.reduce(x) { $1($0) } }
         for (index, blocks) in stages.enumerated() {
             x = timer.measure("downsample \(index + 1)") { merges[index](x) }
-            let stage = "stage \(index + 2)"
-            x = timer.measure(stage + " (attention)") { blocks.reduce(x) { $1($0, timer: timer, stage: "  " + stage) } }
+            guard index + 1 < stage else { break }
+            let name = "stage \(index + 2)"
+            x = timer.measure(name + " (attention)") { blocks.reduce(x) { $1($0, timer: timer, stage: "  " + name) } }
         }
-        return timer.measure("neck") { neck(x) }
+        return x
     }
 
     /// The neck: the last stage's output [grid, grid, 320] -> the embedding [grid, grid, 256].

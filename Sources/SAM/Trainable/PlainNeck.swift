@@ -25,12 +25,16 @@ public struct PlainNeck<S: TrainingScalar>: Sendable {
         conv = Conv3x3Op.weight(fromPyTorch: source(Names.neck(2) + ".weight", [outputs, outputs, 3, 3]), outputs: outputs, inputs: outputs)
     }
 
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func forward(_ x: Matrix<S>, height: Int, width: Int) -> (y: Matrix<S>, cache: Cache) {
         let n1 = norm1.forward(project.forward(x))
         let n2 = norm2.forward(Conv3x3Op.forward(n1.y, height: height, width: width, weight: conv))
         return (n2.y, Cache(height: height, width: width, x: x, norm1: n1.cache, norm2: n2.cache))
     }
 
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
     public func backward(_ dy: Matrix<S>, cache c: Cache, into g: inout ParameterGradients<S>) -> Matrix<S> {
         let dConv = Conv3x3Op.backward(norm2.backward(dy, cache: c.norm2, into: &g), height: c.height, width: c.width, weight: conv)
         return project.backward(norm1.backward(dConv, cache: c.norm1, into: &g), x: c.x, into: &g)
