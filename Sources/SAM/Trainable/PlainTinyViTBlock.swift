@@ -19,16 +19,12 @@ public struct PlainTinyViTBlock<S: TrainingScalar>: Sendable {
     /// What the backward pass needs.
     public struct Cache: Sendable {
         let height: Int, width: Int
-        /// Per window: its rows in the padded grid and the attention's intermediate values.
-        let windows: [WindowCache]
-        let afterAttention: Matrix<S>
-        let mlpNorm: LayerNormOp.Cache<S>, mlpIn: Matrix<S>, hidden: Matrix<S>, activated: Matrix<S>
-    }
-
-    struct WindowCache: Sendable {
-        let rows: [Int]
+        /// The padded grid's rows after the attention's norm, and its cache; q, k, v [padded rows, channels].
         let norm: LayerNormOp.Cache<S>, normed: Matrix<S>
-        let q: Matrix<S>, k: Matrix<S>, v: Matrix<S>, attention: AttentionOp.Cache<S>, attended: Matrix<S>
+        let q: Matrix<S>, k: Matrix<S>, v: Matrix<S>
+        /// Per window, the softmax weights; the attention's output over the padded grid.
+        let attention: [AttentionOp.Cache<S>], attended: Matrix<S>
+        let mlpNorm: LayerNormOp.Cache<S>, mlpIn: Matrix<S>, hidden: Matrix<S>, activated: Matrix<S>
     }
 
     public init(_ source: ParameterSource<S>, name: String, channels: Int, heads: Int, window: Int) {
@@ -70,7 +66,7 @@ public struct PlainTinyViTBlock<S: TrainingScalar>: Sendable {
         return out
     }
 
-    /// The rows of the padded grid (Hp x Wp) in each window, windows row-major.
+    /// The rows of the padded grid (Hp x Wp) in each window, windows row-major, and the padded width.
     func windowRows(height: Int, width: Int) -> (rows: [[Int]], paddedWidth: Int, paddedHeight: Int) {
         let (hp, wp) = ((height + window - 1) / window * window, (width + window - 1) / window * window)
         var all: [[Int]] = []
@@ -82,71 +78,92 @@ public struct PlainTinyViTBlock<S: TrainingScalar>: Sendable {
         return (all, wp, hp)
     }
 
-    /// `x` [height * width, channels] -> the block's output, same shape.
+    /// `rows` of `x` as a matrix of their own.
+    static func gather(_ x: Matrix<S>, _ rows: [Int]) -> Matrix<S> {
+        var out = Matrix<S>(zeros: rows.count, x.columns)
+        for (i, r) in rows.enumerated() {
+            for c in 0..<x.columns { out.values[i * x.columns + c] = x.values[r * x.columns + c] }
+        }
+        return out
+    }
+
+    /// Writes `part`'s rows into `rows` of `x`.
+    static func scatter(_ part: Matrix<S>, _ rows: [Int], into x: inout Matrix<S>) {
+        for (i, r) in rows.enumerated() {
+            for c in 0..<x.columns { x.values[r * x.columns + c] = part.values[i * x.columns + c] }
+        }
+    }
+
+    /// The grid's rows zero-padded to whole windows, or the padded grid cropped back (`pad: false`).
+    static func padded(_ x: Matrix<S>, height: Int, width: Int, paddedWidth wp: Int, paddedHeight hp: Int, pad: Bool) -> Matrix<S> {
+        let c = x.columns
+        var out = Matrix<S>(zeros: pad ? hp * wp : height * width, c)
+        for y in 0..<height {
+            for xx in 0..<width {
+                let (grid, pads) = ((y * width + xx) * c, (y * wp + xx) * c)
+                let (from, to) = pad ? (grid, pads) : (pads, grid)
+                for ch in 0..<c { out.values[to + ch] = x.values[from + ch] }
+            }
+        }
+        return out
+    }
+
+    /// `x` [height * width, channels] -> the block's output, same shape. The norm, qkv and projection run once over
+    /// the padded grid; the attention per window.
     @_specialize(exported: true, where S == Float)
     @_specialize(exported: true, where S == Double)
     public func forward(_ x: Matrix<S>, height: Int, width: Int) -> (y: Matrix<S>, cache: Cache) {
-        let (windows, wp, _) = windowRows(height: height, width: width)
+        let (windows, wp, hp) = windowRows(height: height, width: width)
         let scale = 1 / S(headDim).squareRoot()
-        var afterAttention = x
-        var caches: [WindowCache] = []
+        let n = attentionNorm.forward(Self.padded(x, height: height, width: width, paddedWidth: wp, paddedHeight: hp, pad: true))
+        let projected = qkv.forward(n.y)
+        let (q, k, v) = (part(0, of: projected), part(1, of: projected), part(2, of: projected))
+        var attended = Matrix<S>(zeros: hp * wp, channels), caches: [AttentionOp.Cache<S>] = []
         for rows in windows {
-            var input = Matrix<S>(zeros: rows.count, channels)
-            for (i, r) in rows.enumerated() where r % wp < width && r / wp < height {
-                let source = (r / wp) * width + r % wp
-                for c in 0..<channels { input.values[i * channels + c] = x.values[source * channels + c] }
-            }
-            let n = attentionNorm.forward(input), projected = qkv.forward(n.y)
-            let (q, k, v) = (part(0, of: projected), part(1, of: projected), part(2, of: projected))
-            let a = AttentionOp.forward(q: q, k: k, v: v, heads: heads, scale: scale, bias: positionBias)
-            let out = projection.forward(a.y)
-            for (i, r) in rows.enumerated() where r % wp < width && r / wp < height {
-                let target = (r / wp) * width + r % wp
-                for c in 0..<channels { afterAttention.values[target * channels + c] += out.values[i * channels + c] }
-            }
-            caches.append(WindowCache(rows: rows, norm: n.cache, normed: n.y, q: q, k: k, v: v, attention: a.cache, attended: a.y))
+            let a = AttentionOp.forward(q: Self.gather(q, rows), k: Self.gather(k, rows), v: Self.gather(v, rows), heads: heads,
+                                        scale: scale, bias: positionBias)
+            Self.scatter(a.y, rows, into: &attended)
+            caches.append(a.cache)
         }
-        let local = DepthwiseConvOp.forward(afterAttention, height: height, width: width, weight: localWeight, bias: localBias)
+        let out = Self.padded(projection.forward(attended), height: height, width: width, paddedWidth: wp, paddedHeight: hp, pad: false)
+        let local = DepthwiseConvOp.forward(x + out, height: height, width: width, weight: localWeight, bias: localBias)
         let m = mlpNorm.forward(local), hidden = fc1.forward(m.y), activated = ActivationOp.gelu(hidden)
         let y = local + fc2.forward(activated)
-        return (y, Cache(height: height, width: width, windows: caches, afterAttention: afterAttention, mlpNorm: m.cache, mlpIn: m.y,
-                         hidden: hidden, activated: activated))
+        return (y, Cache(height: height, width: width, norm: n.cache, normed: n.y, q: q, k: k, v: v, attention: caches,
+                         attended: attended, mlpNorm: m.cache, mlpIn: m.y, hidden: hidden, activated: activated))
     }
 
     /// The input's gradient from the output's, and into `g` the gradients of what trains.
     @_specialize(exported: true, where S == Float)
     @_specialize(exported: true, where S == Double)
     public func backward(_ dy: Matrix<S>, cache c: Cache, into g: inout ParameterGradients<S>) -> Matrix<S> {
-        let (height, width) = (c.height, c.width), wp = (width + window - 1) / window * window
+        let (height, width) = (c.height, c.width)
+        let (windows, wp, hp) = windowRows(height: height, width: width)
         // MLP: y = local + fc2(gelu(fc1(norm(local))))
         let dActivated = fc2.backward(dy, x: c.activated, into: &g)
         let dHidden = ActivationOp.geluBackward(dActivated, x: c.hidden)
         let dLocal = dy + mlpNorm.backward(fc1.backward(dHidden, x: c.mlpIn, into: &g), cache: c.mlpNorm, into: &g)
-        // local conv (frozen), then the attention's residual
-        var dx = DepthwiseConvOp.backward(dLocal, height: height, width: width, weight: localWeight)
-        let dAfter = dx
+        // local conv (frozen), then the attention's residual: x + crop(proj(attention(qkv(norm(pad(x))))))
+        let dAfter = DepthwiseConvOp.backward(dLocal, height: height, width: width, weight: localWeight)
+        let dOut = Self.padded(dAfter, height: height, width: width, paddedWidth: wp, paddedHeight: hp, pad: true)
+        let dAttended = projection.backward(dOut, x: c.attended, into: &g)
         let scale = 1 / S(headDim).squareRoot(), d = headDim
-        for w in c.windows {
-            var dOut = Matrix<S>(zeros: w.rows.count, channels)
-            for (i, r) in w.rows.enumerated() where r % wp < width && r / wp < height {
-                let source = (r / wp) * width + r % wp
-                for ch in 0..<channels { dOut.values[i * channels + ch] = dAfter.values[source * channels + ch] }
-            }
-            let dAttended = projection.backward(dOut, x: w.attended, into: &g)
-            let a = AttentionOp.backward(dAttended, q: w.q, k: w.k, v: w.v, heads: heads, scale: scale, cache: w.attention)
-            var dProjected = Matrix<S>(zeros: w.rows.count, 3 * channels)
-            for h in 0..<heads {
-                dProjected.setColumns(h * 3 * d, a.dq.columns(h * d, d))
-                dProjected.setColumns(h * 3 * d + d, a.dk.columns(h * d, d))
-                dProjected.setColumns(h * 3 * d + 2 * d, a.dv.columns(h * d, d))
-            }
-            let dInput = attentionNorm.backward(qkv.backward(dProjected, x: w.normed, into: &g), cache: w.norm, into: &g)
-            for (i, r) in w.rows.enumerated() where r % wp < width && r / wp < height {
-                let target = (r / wp) * width + r % wp
-                for ch in 0..<channels { dx.values[target * channels + ch] += dInput.values[i * channels + ch] }
-            }
+        var dq = Matrix<S>(zeros: hp * wp, channels), dk = dq, dv = dq
+        for (rows, cache) in zip(windows, c.attention) {
+            let a = AttentionOp.backward(Self.gather(dAttended, rows), q: Self.gather(c.q, rows), k: Self.gather(c.k, rows),
+                                         v: Self.gather(c.v, rows), heads: heads, scale: scale, cache: cache)
+            Self.scatter(a.dq, rows, into: &dq)
+            Self.scatter(a.dk, rows, into: &dk)
+            Self.scatter(a.dv, rows, into: &dv)
         }
-        return dx
+        var dProjected = Matrix<S>(zeros: hp * wp, 3 * channels)
+        for h in 0..<heads {
+            dProjected.setColumns(h * 3 * d, dq.columns(h * d, d))
+            dProjected.setColumns(h * 3 * d + d, dk.columns(h * d, d))
+            dProjected.setColumns(h * 3 * d + 2 * d, dv.columns(h * d, d))
+        }
+        let dInput = attentionNorm.backward(qkv.backward(dProjected, x: c.normed, into: &g), cache: c.norm, into: &g)
+        return dAfter + Self.padded(dInput, height: height, width: width, paddedWidth: wp, paddedHeight: hp, pad: false)
     }
 
     /// LoRA on the q and v rows of every head of qkv (TinyViT's interleaved [q k v] per head, so not the first and
