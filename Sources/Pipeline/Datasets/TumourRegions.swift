@@ -36,6 +36,12 @@ public struct TumourRegion: Sendable, Equatable {
         }
     }
 
+    /// The value `paint` gives a voxel of reference label `value` when its regions are masks of the reference: the
+    /// last of `regions` (in paint order) that holds the value, 0 when none does.
+    public static func paintValue(of value: Int, in regions: [TumourRegion]) -> Int {
+        regions.sorted { $0.id < $1.id }.last { $0.members.contains(value) }?.paintValue ?? 0
+    }
+
     /// The BraTS label map of region masks (`count` voxels): WT painted first, then TC, then ET, nested as the
     /// regions are; a region without a mask paints nothing.
     public static func paint(_ regions: [TumourRegion], masks: [Int: [Bool]], count: Int) -> [UInt16] {

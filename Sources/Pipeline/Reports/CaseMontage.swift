@@ -18,17 +18,12 @@ public enum CaseMontage {
         let volume = try reading.load(image, note: { _ in })
         let preview = try SlicePreview(volume: volume, labels: labelMap, reference: reference, slice: nil, views: [],
                                        montage: slicesPerLabel, thumbnail: panelSize, names: labels,
-                                       referenceValues: { value in regions.map { paint(value, $0) } ?? (labels[value] == nil ? 0 : value) },
+                                       referenceValues: { value in regions.map { TumourRegion.paintValue(of: value, in: $0) } ?? (labels[value] == nil ? 0 : value) },
                                        normalization: reading.normalization)
         let rows = preview.montage?.rows ?? []
         let captions = rows.map { row in row.label.map { id in "\(id) " + (labels[id] ?? "") } ?? "" }
         let png = SliceRenderer.png(grid: rows.map(\.panels), outline: true, legend: preview.legend, captions: captions)
         return (png, preview.legend, abs(volume.spacing.x * volume.spacing.y * volume.spacing.z))
-    }
-
-    /// The value a reference label gets when `regions` are painted in order (whole tumour, core, enhancing).
-    static func paint(_ value: Int, _ regions: [TumourRegion]) -> Int {
-        regions.sorted { $0.id < $1.id }.last { $0.members.contains(value) }?.paintValue ?? 0
     }
 
     /// The labels and names of a written label map, from the OUT.labels.json beside it (empty when missing).

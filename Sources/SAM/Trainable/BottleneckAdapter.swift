@@ -72,6 +72,14 @@ public struct BlockAdapters<S: TrainingScalar>: Sendable {
     public static func mlpName(_ block: String) -> String { block + ".mlp_adapter" }
     public static func attentionName(_ attention: String) -> String { attention + ".adapter" }
 
+    /// The checkpoint layer an adapter named by mlpName or attentionName follows (the MLP's second linear layer, or
+    /// the attention's output projection), whose width it must have; nil for another name.
+    public static func followedLayer(_ adapter: String) -> String? {
+        if adapter.hasSuffix(".mlp_adapter") { return CheckpointNames.TwoWayBlock.mlp(String(adapter.dropLast(".mlp_adapter".count)), 2) }
+        if adapter.hasSuffix(".adapter") { return CheckpointNames.Attention.projection(String(adapter.dropLast(".adapter".count)), "out") }
+        return nil
+    }
+
     /// Every adapter of the block, in a fixed order: self attention, token to image, MLP, image to token.
     public var all: [BottleneckAdapter<S>] { [selfAttention, tokenToImage, mlp, imageToToken] }
 

@@ -59,8 +59,9 @@ public struct BottleneckAdapterFile: WeightAdapter {
         for (name, tensor) in tensors.sorted(by: { $0.key < $1.key }) {
             guard base[name] == nil else { throw CheckpointError(adapterPath, "\(name) is already in the base weights") }
             let adapter = Self.adapterName(name)!
-            let layer = adapter.hasSuffix(".adapter") ? CheckpointNames.Attention.projection(String(adapter.dropLast(8)), "out")
-                : CheckpointNames.TwoWayBlock.mlp(String(adapter.dropLast(12)), 2)
+            guard let layer = BlockAdapters<Float>.followedLayer(adapter) else {
+                throw CheckpointError(adapterPath, "\(adapter) is not named after a decoder attention or MLP")
+            }
             guard let follows = base[layer + ".weight"], follows.shape.first == tensors[adapter + ".D_fc1.weight"]?.shape[1] else {
                 throw CheckpointError(adapterPath, "\(adapter) follows \(layer), which the base weights lack or which has another width")
             }

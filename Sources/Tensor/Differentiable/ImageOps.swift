@@ -107,28 +107,30 @@ public enum BilinearResizeOp {
     }
 }
 
+/// The 3x3 neighbourhoods (stride 1, zero padding 1) of an H x W grid: `body(output, tap, input)` for every pixel,
+/// tap ky * 3 + kx and the pixel it reads, taps outside the grid skipped.
+@inlinable
+func forEachNeighbour(height h: Int, width w: Int, _ body: (_ output: Int, _ tap: Int, _ input: Int) -> Void) {
+    for oy in 0..<h {
+        for ox in 0..<w {
+            for t in 0..<9 {
+                let (iy, ix) = (oy + t / 3 - 1, ox + t % 3 - 1)
+                guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
+                body(oy * w + ox, t, iy * w + ix)
+            }
+        }
+    }
+}
+
 /// A 3x3 depthwise convolution (stride 1, zero padding 1) on rows = the H x W grid's pixels, columns = channels:
 /// weight [channels, 9] (taps row-major), bias [channels]; with the input's gradient.
 public enum DepthwiseConvOp {
     @inlinable
     public static func forward<S>(_ x: Matrix<S>, height h: Int, width w: Int, weight: [S], bias: [S]) -> Matrix<S> {
         let c = x.columns
-        var y = Matrix<S>(zeros: h * w, c)
-        for oy in 0..<h {
-            for ox in 0..<w {
-                let o = (oy * w + ox) * c
-                for ch in 0..<c { y.values[o + ch] = bias[ch] }
-                for ky in 0..<3 {
-                    let iy = oy + ky - 1
-                    guard iy >= 0 && iy < h else { continue }
-                    for kx in 0..<3 {
-                        let ix = ox + kx - 1
-                        guard ix >= 0 && ix < w else { continue }
-                        let i = (iy * w + ix) * c
-                        for ch in 0..<c { y.values[o + ch] += weight[ch * 9 + ky * 3 + kx] * x.values[i + ch] }
-                    }
-                }
-            }
+        var y = Matrix<S>(rows: h * w, columns: c, values: (0..<(h * w)).flatMap { _ in bias })
+        forEachNeighbour(height: h, width: w) { o, t, i in
+            for ch in 0..<c { y.values[o * c + ch] += weight[ch * 9 + t] * x.values[i * c + ch] }
         }
         return y
     }
@@ -138,20 +140,8 @@ public enum DepthwiseConvOp {
     public static func backward<S>(_ dy: Matrix<S>, height h: Int, width w: Int, weight: [S]) -> Matrix<S> {
         let c = dy.columns
         var dx = Matrix<S>(zeros: h * w, c)
-        for oy in 0..<h {
-            for ox in 0..<w {
-                let o = (oy * w + ox) * c
-                for ky in 0..<3 {
-                    let iy = oy + ky - 1
-                    guard iy >= 0 && iy < h else { continue }
-                    for kx in 0..<3 {
-                        let ix = ox + kx - 1
-                        guard ix >= 0 && ix < w else { continue }
-                        let i = (iy * w + ix) * c
-                        for ch in 0..<c { dx.values[i + ch] += weight[ch * 9 + ky * 3 + kx] * dy.values[o + ch] }
-                    }
-                }
-            }
+        forEachNeighbour(height: h, width: w) { o, t, i in
+            for ch in 0..<c { dx.values[i * c + ch] += weight[ch * 9 + t] * dy.values[o * c + ch] }
         }
         return dx
     }
@@ -173,15 +163,8 @@ public enum Conv3x3Op {
     public static func columns<S>(_ x: Matrix<S>, height h: Int, width w: Int) -> Matrix<S> {
         let c = x.columns
         var out = Matrix<S>(zeros: h * w, 9 * c)
-        for y in 0..<h {
-            for xx in 0..<w {
-                for t in 0..<9 {
-                    let (iy, ix) = (y + t / 3 - 1, xx + t % 3 - 1)
-                    guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
-                    let (o, i) = ((y * w + xx) * 9 * c + t * c, (iy * w + ix) * c)
-                    for ch in 0..<c { out.values[o + ch] = x.values[i + ch] }
-                }
-            }
+        forEachNeighbour(height: h, width: w) { o, t, i in
+            for ch in 0..<c { out.values[o * 9 * c + t * c + ch] = x.values[i * c + ch] }
         }
         return out
     }
@@ -191,19 +174,13 @@ public enum Conv3x3Op {
         columns(x, height: h, width: w).multiplied(by: weight, transposeOther: true)
     }
 
+    /// dx: im2col's transpose applied to dy W (each column entry added back to the pixel it was read from).
     @inlinable
     public static func backward<S>(_ dy: Matrix<S>, height h: Int, width w: Int, weight: Matrix<S>) -> Matrix<S> {
         let dColumns = dy.multiplied(by: weight), c = weight.columns / 9
         var dx = Matrix<S>(zeros: h * w, c)
-        for y in 0..<h {
-            for xx in 0..<w {
-                for t in 0..<9 {
-                    let (iy, ix) = (y + t / 3 - 1, xx + t % 3 - 1)
-                    guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
-                    let (o, i) = ((y * w + xx) * 9 * c + t * c, (iy * w + ix) * c)
-                    for ch in 0..<c { dx.values[i + ch] += dColumns.values[o + ch] }
-                }
-            }
+        forEachNeighbour(height: h, width: w) { o, t, i in
+            for ch in 0..<c { dx.values[i * c + ch] += dColumns.values[o * 9 * c + t * c + ch] }
         }
         return dx
     }
