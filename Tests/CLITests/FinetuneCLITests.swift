@@ -41,35 +41,31 @@ import Volume
         #expect(recorded["path"] as? String == adapter && (recorded["sha256"] as? String)?.count == 64 && recorded["rank"] as? Int == 4)
     }
 
-    @Test func singularValueTuningWritesAnAdapterThatSegmentUses() throws {
-        let adapter = Self.folder + "/liver-svd.safetensors"
+    /// A 6-step run of `method` on 2 exemplars (its summary starting with `summary`), then segment with the adapter;
+    /// the adapter's path and what run.json records of it.
+    func trainThenSegment(method: String, summary: String) throws -> (adapter: String, recorded: [String: Any]) {
+        let adapter = Self.folder + "/liver-\(method).safetensors"
         let trained = try cli.run(["finetune", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "2", "--synthesize", "0", "--steps", "6",
-                                   "--batch", "2", "--method", "svd", "--modality", "ct", "--quiet", "-o", adapter])
-        #expect(trained.status == 0 && trained.stdout.hasPrefix("S-SAM for 6: 2 exemplar slices"), "\(trained.stdout)\(trained.stderr)")
-        let output = Self.folder + "/svd-adapted.nii.gz"
+                                   "--batch", "2", "--method", method, "--modality", "ct", "--quiet", "-o", adapter])
+        #expect(trained.status == 0 && trained.stdout.hasPrefix(summary), "\(trained.stdout)\(trained.stderr)")
+        let output = Self.folder + "/\(method)-adapted.nii.gz"
         let segmented = try cli.run(["segment", "sample-data/ct_abdomen.nii.gz", "--box", "6:10,10,5,60,60,8", "--modality", "ct",
                                      "--adapter", adapter, "--quiet", "-o", output])
         #expect(segmented.status == 0, "\(segmented.stderr)")
-        let run = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/svd-adapted.run.json")))
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(method)-adapted.run.json")))
             as? [String: Any])
-        let recorded = try #require(run["adapter"] as? [String: Any])
+        return (adapter, try #require(run["adapter"] as? [String: Any]))
+    }
+
+    @Test func singularValueTuningWritesAnAdapterThatSegmentUses() throws {
+        let (adapter, recorded) = try trainThenSegment(method: "svd", summary: "S-SAM for 6: 2 exemplar slices")
         #expect(recorded["method"] as? String == "svd" && recorded["rank"] is NSNull, "\(recorded)")
         let rank = try cli.run(["finetune", "--case", Self.trainingCase, "--method", "svd", "--rank", "4", "-o", adapter])
         #expect(rank.status != 0 && rank.stderr.contains("--rank is the LoRA's; --method svd has none"))
     }
 
     @Test func medSAAdaptersWriteAnAdapterThatSegmentUses() throws {
-        let adapter = Self.folder + "/liver-medsa.safetensors"
-        let trained = try cli.run(["finetune", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "2", "--synthesize", "0", "--steps", "6",
-                                   "--batch", "2", "--method", "adapter", "--modality", "ct", "--quiet", "-o", adapter])
-        #expect(trained.status == 0 && trained.stdout.hasPrefix("Med-SA adapters for 6: 2 exemplar slices"), "\(trained.stdout)\(trained.stderr)")
-        let output = Self.folder + "/medsa-adapted.nii.gz"
-        let segmented = try cli.run(["segment", "sample-data/ct_abdomen.nii.gz", "--box", "6:10,10,5,60,60,8", "--modality", "ct",
-                                     "--adapter", adapter, "--quiet", "-o", output])
-        #expect(segmented.status == 0, "\(segmented.stderr)")
-        let run = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/medsa-adapted.run.json")))
-            as? [String: Any])
-        let recorded = try #require(run["adapter"] as? [String: Any])
+        let (adapter, recorded) = try trainThenSegment(method: "adapter", summary: "Med-SA adapters for 6: 2 exemplar slices")
         #expect(recorded["method"] as? String == "adapter", "\(recorded)")
         // a file whose adapter follows a layer the base weights lack is refused, naming it
         let wrong = Self.folder + "/wrong-medsa.safetensors"

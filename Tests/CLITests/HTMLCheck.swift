@@ -34,12 +34,4 @@ final class HTMLCheck: NSObject, XMLParserDelegate {
     func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
         error = "line \(parser.lineNumber): \(parseError)"
     }
-
-    /// Width and height from a PNG's IHDR chunk.
-    static func pngSize(_ path: String) throws -> (width: Int, height: Int) {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        guard data.count > 24, data.prefix(8) == Data([137, 80, 78, 71, 13, 10, 26, 10]) else { return (0, 0) }
-        func be(_ at: Int) -> Int { data[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
-        return (be(16), be(20))
-    }
 }

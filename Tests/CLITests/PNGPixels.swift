@@ -1,8 +1,8 @@
 import Foundation
 import SystemZlib
 
-/// Decodes an 8-bit RGB or RGBA PNG (as headless Chromium writes screenshots) into RGB pixels, to check what a
-/// screenshot shows.
+/// Decodes an 8-bit RGB or RGBA PNG (the reports' montages, headless Chromium's screenshots) into RGB pixels, to
+/// check an image's size and what it shows.
 struct PNGPixels {
     let width: Int, height: Int
     /// Row-major RGB.

@@ -29,9 +29,9 @@ import Volume
         let worst = try #require(metrics.min { $0.1 < $1.1 })
         let rowsText = page.text.components(separatedBy: "HD95").last ?? ""
         #expect(rowsText.range(of: worst.0)?.lowerBound == metrics.map { rowsText.range(of: $0.0)!.lowerBound }.min(), "worst Dice first")
-        let size = try HTMLCheck.pngSize(folder + "/report/montage.png")
-        #expect(size.width == 5 * 112 + 4 * 4, "five panels of 112 pixels and their gaps: \(size)")
-        #expect(size.height > 8 * 112, "a row per organ and the legend: \(size)")
+        let size = try #require(PNGPixels(path: folder + "/report/montage.png"))
+        #expect(size.width == 5 * 112 + 4 * 4, "five panels of 112 pixels and their gaps: \(size.width) x \(size.height)")
+        #expect(size.height > 8 * 112, "a row per organ and the legend: \(size.width) x \(size.height)")
     }
 
     @Test func batchReportWithAFailingCase() throws {
@@ -69,9 +69,9 @@ import Volume
         #expect(html.range(of: "BraTS2021_09999")!.lowerBound < html.range(of: "BraTS2021_00005\"")!.lowerBound, "the failure first")
         #expect(html[failed.upperBound...].hasPrefix(root + "/BraTS2021_09999"), "the error names the file")
         for id in ["00005", "00006"] {
-            let size = try HTMLCheck.pngSize(out + "/report/BraTS2021_\(id).png")
+            let size = try #require(PNGPixels(path: out + "/report/BraTS2021_\(id).png"))
             // panels cropped to the tumour, 112 pixels on their longer side
-            #expect(size.width <= 5 * 112 + 4 * 4 && size.width > 5 * 56 && size.height > 2 * 112 + 4, "two regions of five slices: \(size)")
+            #expect(size.width <= 5 * 112 + 4 * 4 && size.width > 5 * 56 && size.height > 2 * 112 + 4, "two regions of five slices: \(size.width) x \(size.height)")
         }
         try screenshot(index, in: out)
     }

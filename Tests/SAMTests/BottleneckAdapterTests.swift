@@ -17,27 +17,7 @@ import Testing
 
     /// The small random decoder (width 16, bottleneck 4) frozen, with adapters.
     static func adapted(_ g: inout Generator, randomUp: Bool) -> (frozen: PlainMaskDecoder<Double>, adapted: PlainMaskDecoder<Double>) {
-        var frozen = PlainDecoderTests.smallDecoder()
-        frozen.visitTrainable { _, _ in }
-        for i in frozen.blocks.indices {
-            for path in [\AttentionLayer<Double>.q, \.k, \.v, \.out] {
-                frozen.blocks[i].selfAttention[keyPath: path].trainsWeight = false
-                frozen.blocks[i].tokenToImage[keyPath: path].trainsWeight = false
-                frozen.blocks[i].imageToToken[keyPath: path].trainsWeight = false
-                frozen.blocks[i].selfAttention[keyPath: path].lora = nil
-                frozen.blocks[i].tokenToImage[keyPath: path].lora = nil
-                frozen.blocks[i].imageToToken[keyPath: path].lora = nil
-            }
-            frozen.blocks[i].mlp1.trainsWeight = false
-            frozen.blocks[i].mlp2.trainsWeight = false
-            for n in frozen.blocks[i].norms.indices { frozen.blocks[i].norms[n].trains = false }
-        }
-        for path in [\AttentionLayer<Double>.q, \.k, \.v, \.out] {
-            frozen.finalAttention[keyPath: path].trainsWeight = false
-            frozen.finalAttention[keyPath: path].lora = nil
-        }
-        (frozen.finalNorm.trains, frozen.upscaleNorm.trains) = (false, false)
-        for i in frozen.hypernetwork.indices { frozen.hypernetwork[i].trainsWeight = false }
+        let frozen = PlainDecoderTests.frozenSmallDecoder(&g)
         var adapted = frozen
         adapted.addAdapters(seed: 3)
         if randomUp {

@@ -40,15 +40,20 @@ import Testing
         }
     }
 
-    /// A decoder of width 16 (2 heads, MLP 24, 4x4 grid) with random weights, every weight and norm trainable,
-    /// and a LoRA (rank 2, non-zero B) on every attention's q and v projections.
-    static func smallDecoder() -> PlainMaskDecoder<Double> {
-        var g = Generator(state: 42)
-        var decoder = PlainMaskDecoder<Double>({ name, shape in
+    /// A decoder of width 16 (2 heads, MLP 24, 4x4 grid) with random weights from `g`, nothing trainable.
+    static func frozenSmallDecoder(_ g: inout Generator) -> PlainMaskDecoder<Double> {
+        PlainMaskDecoder<Double>({ name, shape in
             let count = shape.reduce(1, *)
             let isNormWeight = name.contains("norm") || name.contains("output_upscaling.1")
             return (0..<count).map { _ in (isNormWeight && name.hasSuffix(".weight") ? 1 : 0) + Double.random(in: -0.5...0.5, using: &g) }
         }, dim: 16, grid: 4, heads: 2, mlpDim: 24, depth: 2, maskTokens: 4)
+    }
+
+    /// The small decoder (generator seeded 42) with every weight and norm trainable,
+    /// and a LoRA (rank 2, non-zero B) on every attention's q and v projections.
+    static func smallDecoder() -> PlainMaskDecoder<Double> {
+        var g = Generator(state: 42)
+        var decoder = frozenSmallDecoder(&g)
         func adapt(_ layer: inout DenseLayer<Double>) {
             layer.trainsWeight = true
             let a = Matrix<Double>(rows: 2, columns: layer.inputs, values: (0..<(2 * layer.inputs)).map { _ in Double.random(in: -0.5...0.5, using: &g) })

@@ -24,15 +24,22 @@ import Testing
         print("TinyViT stage \(stage + 1) block: engine vs plain max error \(error) of \(scale)")
     }
 
+    /// A TinyViT block with random weights from `g` (BatchNorm variances in 0.5...1.5; with `normWeightsNearOne`,
+    /// the norms' and BatchNorm's weights 1 + noise).
+    static func smallBlock(_ g: inout PlainDecoderTests.Generator, channels: Int, heads: Int, window: Int,
+                           normWeightsNearOne: Bool) -> PlainTinyViTBlock<Double> {
+        PlainTinyViTBlock<Double>({ name, shape in
+            let count = shape.reduce(1, *)
+            if name.hasSuffix("running_var") { return (0..<count).map { _ in Double.random(in: 0.5...1.5, using: &g) } }
+            let isNormWeight = normWeightsNearOne && (name.contains("norm") || name.hasSuffix(".bn.weight")) && name.hasSuffix(".weight")
+            return (0..<count).map { _ in (isNormWeight ? 1 : 0) + Double.random(in: -0.5...0.5, using: &g) }
+        }, name: "image_encoder.layers.1.blocks.0", channels: channels, heads: heads, window: window)
+    }
+
     @Test func plainBlockBackwardMatchesFiniteDifferences() {
         var g = PlainDecoderTests.Generator(state: 17)
         let (channels, heads, window, height, width) = (8, 2, 3, 4, 5)
-        var block = PlainTinyViTBlock<Double>({ name, shape in
-            let count = shape.reduce(1, *)
-            if name.hasSuffix("running_var") { return (0..<count).map { _ in Double.random(in: 0.5...1.5, using: &g) } }
-            let isNormWeight = (name.contains("norm") || name.hasSuffix(".bn.weight")) && name.hasSuffix(".weight")
-            return (0..<count).map { _ in (isNormWeight ? 1 : 0) + Double.random(in: -0.5...0.5, using: &g) }
-        }, name: "image_encoder.layers.1.blocks.0", channels: channels, heads: heads, window: window)
+        var block = Self.smallBlock(&g, channels: channels, heads: heads, window: window, normWeightsNearOne: true)
         block.qkv.lora = LowRankUpdate(a: Matrix(rows: 2, columns: channels, values: (0..<(2 * channels)).map { _ in Double.random(in: -0.5...0.5, using: &g) }),
                                        b: Matrix(rows: 3 * channels, columns: 2, values: (0..<(6 * channels)).map { _ in Double.random(in: -0.5...0.5, using: &g) }),
                                        scale: 0.5)
@@ -88,11 +95,7 @@ import Testing
     @Test func queryValueLoRATakesThePerHeadSlices() {
         var g = PlainDecoderTests.Generator(state: 23)
         let (channels, heads, window, height, width) = (8, 2, 3, 4, 5)
-        var block = PlainTinyViTBlock<Double>({ name, shape in
-            let count = shape.reduce(1, *)
-            if name.hasSuffix("running_var") { return (0..<count).map { _ in Double.random(in: 0.5...1.5, using: &g) } }
-            return (0..<count).map { _ in Double.random(in: -0.5...0.5, using: &g) }
-        }, name: "image_encoder.layers.3.blocks.0", channels: channels, heads: heads, window: window)
+        var block = Self.smallBlock(&g, channels: channels, heads: heads, window: window, normWeightsNearOne: false)
         var random = SeededRandom(seed: 1)
         block.addQueryValueLoRA(rank: 2, scale: 0.5, random: &random)
         // head size 4: q rows 0-3 and 12-15, k rows 4-7 and 16-19, v rows 8-11 and 20-23
