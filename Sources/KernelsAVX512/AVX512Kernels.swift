@@ -20,5 +20,5 @@ public enum AVX512Kernels {
             ResidualMLPKernel<Lanes>.forward(x, normWeight: normWeight, normBias: normBias, epsilon: epsilon, fc1: fc1,
                                              fc1Bias: fc1Bias, fc2: fc2, fc2Bias: fc2Bias)
         },
-        smallGEMM: { SmallGEMMKernel<Lanes>.multiply($0, lda: $1, $2, into: $3, ldc: $4, m: $5, accumulate: $6) })
+        smallGEMM: { SmallGEMMKernel<Lanes>.multiply($0, lda: $1, $2, into: $3, ldc: $4, m: $5, accumulate: $6, bias: $7) })
 }

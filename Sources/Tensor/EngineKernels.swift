@@ -9,16 +9,20 @@ public enum EngineKernels: Sendable, CustomStringConvertible {
     /// The fused encoder kernels that have a wider version, as functions.
     public struct Table: Sendable {
         public var windowAttention: @Sendable (Tensor, Int, Int, WindowAttention.Weights) -> Tensor
-        public var invertedResidual: @Sendable (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Int, Bool) -> Tensor
-        public var residualMLP: @Sendable (Tensor, Tensor, Tensor, Float, Tensor, Tensor, Tensor, Tensor) -> Tensor
-        /// SmallGEMM's product on a B packed for this set: (a, lda, b, c, ldc, m, accumulate).
-        public var smallGEMM: @Sendable (UnsafePointer<Float>, Int, SmallGEMM.PackedB, UnsafeMutablePointer<Float>, Int, Int, Bool) -> Void
+        public var invertedResidual: @Sendable (Tensor, SmallGEMM.PackedB, Tensor, Tensor, Tensor, SmallGEMM.PackedB, Tensor, Int,
+                                                Bool) -> Tensor
+        public var residualMLP: @Sendable (Tensor, Tensor, Tensor, Float, SmallGEMM.PackedB, Tensor, SmallGEMM.PackedB, Tensor) -> Tensor
+        /// SmallGEMM's product on a B packed for this set: (a, lda, b, c, ldc, m, accumulate, bias).
+        public var smallGEMM: @Sendable (UnsafePointer<Float>, Int, SmallGEMM.PackedB, UnsafeMutablePointer<Float>, Int, Int, Bool,
+                                         UnsafePointer<Float>?) -> Void
 
         public init(windowAttention: @escaping @Sendable (Tensor, Int, Int, WindowAttention.Weights) -> Tensor,
-                    invertedResidual: @escaping @Sendable (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Int, Bool) -> Tensor,
-                    residualMLP: @escaping @Sendable (Tensor, Tensor, Tensor, Float, Tensor, Tensor, Tensor, Tensor) -> Tensor,
+                    invertedResidual: @escaping @Sendable (Tensor, SmallGEMM.PackedB, Tensor, Tensor, Tensor, SmallGEMM.PackedB,
+                                                           Tensor, Int, Bool) -> Tensor,
+                    residualMLP: @escaping @Sendable (Tensor, Tensor, Tensor, Float, SmallGEMM.PackedB, Tensor, SmallGEMM.PackedB,
+                                                      Tensor) -> Tensor,
                     smallGEMM: @escaping @Sendable (UnsafePointer<Float>, Int, SmallGEMM.PackedB, UnsafeMutablePointer<Float>, Int, Int,
-                                                    Bool) -> Void) {
+                                                    Bool, UnsafePointer<Float>?) -> Void) {
             self.windowAttention = windowAttention
             self.invertedResidual = invertedResidual
             self.residualMLP = residualMLP
@@ -37,7 +41,7 @@ public enum EngineKernels: Sendable, CustomStringConvertible {
             ResidualMLPKernel<SIMD8<Float>>.forward($0, normWeight: $1, normBias: $2, epsilon: $3, fc1: $4, fc1Bias: $5, fc2: $6,
                                                     fc2Bias: $7)
         },
-        smallGEMM: { SmallGEMMKernel<SIMD8<Float>>.multiply($0, lda: $1, $2, into: $3, ldc: $4, m: $5, accumulate: $6) })
+        smallGEMM: { SmallGEMMKernel<SIMD8<Float>>.multiply($0, lda: $1, $2, into: $3, ldc: $4, m: $5, accumulate: $6, bias: $7) })
 
     /// The wider kernels in use, nil for the AVX2 ones (set once, at start-up, by SAM's KernelSelection).
     nonisolated(unsafe) public private(set) static var wide: Table?

@@ -101,7 +101,8 @@ extension ConvolutionParityTests {
         let projected = Self.naiveInvertedResidual(x, expand: e, eb, depthwise: d, db, project: p, pb, stride: 1)
         let expected = NaiveKernels.gelu(zip(projected.data, x.data).map { $0 + $1 })
         for set in KernelSets.all {
-            let fused = KernelSets.table(set).invertedResidual(x, e, eb, Convolution.depthwiseWeight(d), db, p, pb, 1, true)
+            let fused = KernelSets.table(set).invertedResidual(x, KernelSets.pack(e, set), eb, Convolution.depthwiseWeight(d), db,
+                                                                   KernelSets.pack(p, set), pb, 1, true)
             #expect(fused.maxAbsDifference(Tensor(shape: [h, w, c], data: expected)) < 1e-4, "\(set)")
         }
     }
@@ -118,7 +119,8 @@ extension ConvolutionParityTests {
         let p = Self.random([hidden, hidden], &g), pb = Self.random([hidden], &g)
         let expected = Self.naiveInvertedResidual(x, expand: e, eb, depthwise: d, db, project: p, pb, stride: stride)
         for set in KernelSets.all {
-            let fused = KernelSets.table(set).invertedResidual(x, e, eb, Convolution.depthwiseWeight(d), db, p, pb, stride, false)
+            let fused = KernelSets.table(set).invertedResidual(x, KernelSets.pack(e, set), eb, Convolution.depthwiseWeight(d), db,
+                                                                   KernelSets.pack(p, set), pb, stride, false)
             #expect(fused.shape == expected.shape)
             #expect(fused.maxAbsDifference(expected) < 1e-4, "\(set)")
         }
@@ -135,7 +137,7 @@ extension ConvolutionParityTests {
         let out = NaiveKernels.linear(Tensor(shape: [rows, hidden], data: NaiveKernels.gelu(h.data)), weight: w2, bias: b2)
         let expected = Tensor(shape: [rows, c], data: zip(out.data, x.data).map { $0 + $1 })
         for set in KernelSets.all {
-            let fused = KernelSets.table(set).residualMLP(x, nw, nb, 1e-5, w1, b1, w2, b2)
+            let fused = KernelSets.table(set).residualMLP(x, nw, nb, 1e-5, KernelSets.pack(w1, set), b1, KernelSets.pack(w2, set), b2)
             #expect(fused.maxAbsDifference(expected) < 1e-4, "\(set)")
         }
     }

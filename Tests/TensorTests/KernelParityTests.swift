@@ -41,7 +41,7 @@ extension KernelParityTests {
         let x = Self.random([rows, inFeatures], &g)
         let w = Self.random([outFeatures, inFeatures], &g)
         let b = Self.random([outFeatures], &g)
-        let packed = Linear.packTransposed(w)
+        let packed = SmallGEMM.PackedB(transposing: w)
         for bias in [b, nil] as [Tensor?] {
             let fast = Linear.forward(x, packed: packed, bias: bias)
             let slow = NaiveKernels.linear(x, weight: w, bias: bias)
@@ -103,21 +103,25 @@ extension KernelParityTests {
 }
 
 extension KernelParityTests {
-    /// Row and column remainders (m not a multiple of 6; last strips of 8, 3 and 13 columns, or 16, 19 and 13 for
-    /// the 32-column strips of the AVX-512 set), strides wider than the operands, overwrite and accumulate, on
-    /// both kernel sets.
-    @Test(arguments: [(128, 640, 56), (13, 24, 7), (5, 8, 64), (6, 16, 1), (31, 19, 5), (7, 13, 3), (30, 45, 20), (12, 48, 9)])
+    /// Row and column remainders (m not a multiple of 6 or of the AVX-512 set's 12-row blocks; last strips of 8,
+    /// 3 and 13 columns, or 16, 19 and 13 for the 32-column strips of the AVX-512 set), strides wider than the
+    /// operands; overwrite, accumulate and start from a bias row; on both kernel sets.
+    @Test(arguments: [(128, 640, 56), (13, 24, 7), (5, 8, 64), (6, 16, 1), (31, 19, 5), (7, 13, 3), (30, 45, 20), (12, 48, 9),
+                      (37, 64, 33), (29, 40, 18)])
     func smallGEMMMatchesTheDefinition(m: Int, n: Int, k: Int) {
         var g = Generator(state: UInt64(m * 31 + n + k))
         let (lda, ldb, ldc) = (k + 3, n + 8, n + 5)
         let a = Self.random([m * lda], &g).data, b = Self.random([k * ldb], &g).data, start = Self.random([m * ldc], &g).data
+        let bias = Self.random([n], &g).data
         for set in KernelSets.all {
-          for accumulate in [false, true] {
+          for (accumulate, withBias) in [(false, false), (true, false), (false, true)] {
             var c = start
             a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            bias.withUnsafeBufferPointer { biasp in
                 let packed = SmallGEMM.PackedB(bp.baseAddress!, ldb: ldb, k: k, n: n, strip: KernelSets.strip(set))
-                KernelSets.table(set).smallGEMM(ap.baseAddress!, lda, packed, cp.baseAddress!, ldc, m, accumulate)
-            } } }
+                KernelSets.table(set).smallGEMM(ap.baseAddress!, lda, packed, cp.baseAddress!, ldc, m, accumulate,
+                                                withBias ? biasp.baseAddress! : nil)
+            } } } }
             var worst: Float = 0
             for i in 0..<m {
                 for j in 0..<ldc {
@@ -125,12 +129,12 @@ extension KernelParityTests {
                     if j < n {
                         var sum: Float = 0
                         for p in 0..<k { sum += a[i * lda + p] * b[p * ldb + j] }
-                        expected = (accumulate ? expected : 0) + sum
+                        expected = (accumulate ? expected : withBias ? bias[j] : 0) + sum
                     }
                     worst = max(worst, abs(c[i * ldc + j] - expected))
                 }
             }
-            #expect(worst < 1e-4, "\(set), accumulate \(accumulate)")
+            #expect(worst < 1e-4, "\(set), accumulate \(accumulate), bias \(withBias)")
           }
         }
     }
@@ -180,7 +184,11 @@ extension KernelParityTests {
         var expected = x.data
         for y in 0..<h { for col in 0..<w { for ch in 0..<c { expected[(y * w + col) * c + ch] += projected[token(y, col) * c + ch] } } }
         for set in KernelSets.all {
-            let fused = KernelSets.table(set).windowAttention(x, window, heads, weights)
+            let packed = WindowAttention.Weights(
+                normWeight: weights.normWeight, normBias: weights.normBias, epsilon: 1e-5, qkv: weights.qkv,
+                qkvBias: weights.qkvBias, projection: weights.projection, projectionBias: weights.projectionBias,
+                positionBias: weights.positionBias, strip: KernelSets.strip(set))
+            let fused = KernelSets.table(set).windowAttention(x, window, heads, packed)
             #expect(fused.shape == x.shape)
             let scale = expected.map(abs).max()!
             #expect(fused.maxAbsDifference(Tensor(shape: x.shape, data: expected)) < 1e-5 * scale, "\(set)")

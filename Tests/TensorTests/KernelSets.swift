@@ -21,4 +21,9 @@ enum KernelSets {
     static func strip(_ set: EngineKernels) -> Int {
         set == .avx2 ? 16 : 32
     }
+
+    /// A weight [out, in] packed transposed for the set's SmallGEMM (the fused kernels' form).
+    static func pack(_ weight: Tensor, _ set: EngineKernels) -> SmallGEMM.PackedB {
+        SmallGEMM.PackedB(transposing: weight, strip: strip(set))
+    }
 }

@@ -9,6 +9,8 @@ struct FoldedConv {
     let bias: Tensor
     let stride: Int
     let padding: Int
+    /// A 1x1 convolution's weight packed transposed for SmallGEMM (the fused inverted-residual kernel's form).
+    let packed: SmallGEMM.PackedB?
 
     /// Conv2d_BN `prefix` (1x1 when kernel 1, depthwise when groups == channels).
     init(_ store: ParameterStore, _ prefix: String, in cin: Int, out cout: Int, kernel: Int, stride: Int = 1,
@@ -27,6 +29,7 @@ struct FoldedConv {
             kind = .full
             weight = Convolution.channelsLastWeight(folded.weight)
         }
+        packed = kind == .pointwise ? SmallGEMM.PackedB(transposing: weight) : nil
     }
 
     /// `x` [H, W, C] -> [H', W', Cout].
@@ -78,18 +81,18 @@ struct Norm {
     func callAsFunction(_ x: Tensor) -> Tensor { LayerNorm.forward(x, weight: weight, bias: bias, epsilon: epsilon) }
 }
 
-/// torch.nn.Linear's parameters; `fewRows` layers (the decoder's token side, a handful of rows per call) also
-/// keep W^T packed for SmallGEMM.
+/// torch.nn.Linear's parameters; `keepPacked` layers also keep W^T packed for SmallGEMM: the decoder's token side
+/// (a handful of rows per call, where sgemm would pack all of W again) and the encoder's fused MLPs.
 struct Dense {
     let weight: Tensor
     let bias: Tensor?
     let packed: SmallGEMM.PackedB?
 
     init(_ store: ParameterStore, _ prefix: String, in inFeatures: Int, out outFeatures: Int, bias hasBias: Bool = true,
-         fewRows: Bool = false) {
+         keepPacked: Bool = false) {
         weight = store.tensor(prefix + ".weight", [outFeatures, inFeatures])
         bias = hasBias ? store.tensor(prefix + ".bias", [outFeatures]) : nil
-        packed = fewRows ? Linear.packTransposed(weight) : nil
+        packed = keepPacked ? SmallGEMM.PackedB(transposing: weight) : nil
     }
 
     /// Rows beyond which sgemm's packing pays for itself.

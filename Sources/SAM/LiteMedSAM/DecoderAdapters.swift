@@ -9,10 +9,10 @@ struct EngineAdapter {
     let skip: Bool, scale: Float
 
     /// The adapter NAME when the weights hold it (NAME.D_fc1.weight), else nil.
-    init?(_ store: ParameterStore, _ name: String, skip: Bool, scale: Float = 1, fewRows: Bool = true) {
+    init?(_ store: ParameterStore, _ name: String, skip: Bool, scale: Float = 1, keepPacked: Bool = true) {
         guard store.contains(BottleneckAdapter<Float>.fc1(name) + ".weight") else { return nil }
-        fc1 = Dense(store, BottleneckAdapter<Float>.fc1(name), in: 256, out: 64, fewRows: fewRows)
-        fc2 = Dense(store, BottleneckAdapter<Float>.fc2(name), in: 64, out: 256, fewRows: fewRows)
+        fc1 = Dense(store, BottleneckAdapter<Float>.fc1(name), in: 256, out: 64, keepPacked: keepPacked)
+        fc2 = Dense(store, BottleneckAdapter<Float>.fc2(name), in: 64, out: 256, keepPacked: keepPacked)
         (self.skip, self.scale) = (skip, scale)
     }
 
@@ -36,7 +36,7 @@ struct BlockEngineAdapters {
         guard let selfAttention = EngineAdapter(store, name(Names.selfAttention(block)), skip: true),
               let tokenToImage = EngineAdapter(store, name(Names.tokenToImage(block)), skip: true),
               let mlp = EngineAdapter(store, BlockAdapters<Float>.mlpName(block), skip: false, scale: 0.5),
-              let imageToToken = EngineAdapter(store, name(Names.imageToToken(block)), skip: true, fewRows: false) else { return nil }
+              let imageToToken = EngineAdapter(store, name(Names.imageToToken(block)), skip: true, keepPacked: false) else { return nil }
         (self.selfAttention, self.tokenToImage, self.mlp, self.imageToToken) = (selfAttention, tokenToImage, mlp, imageToToken)
     }
 }

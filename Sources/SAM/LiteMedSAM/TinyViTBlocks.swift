@@ -13,8 +13,8 @@ struct MBConv {
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        InvertedResidual.forward(x, expand: conv1.weight, expandBias: conv1.bias, depthwise: conv2.weight,
-                                 depthwiseBias: conv2.bias, project: conv3.weight, projectBias: conv3.bias)
+        InvertedResidual.forward(x, expand: conv1.packed!, expandBias: conv1.bias, depthwise: conv2.weight,
+                                 depthwiseBias: conv2.bias, project: conv3.packed!, projectBias: conv3.bias)
     }
 }
 
@@ -31,8 +31,8 @@ struct PatchMerging {
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        InvertedResidual.forward(x, expand: conv1.weight, expandBias: conv1.bias, depthwise: conv2.weight,
-                                 depthwiseBias: conv2.bias, project: conv3.weight, projectBias: conv3.bias,
+        InvertedResidual.forward(x, expand: conv1.packed!, expandBias: conv1.bias, depthwise: conv2.weight,
+                                 depthwiseBias: conv2.bias, project: conv3.packed!, projectBias: conv3.bias,
                                  stride: conv2.stride, residual: false)
     }
 }
@@ -64,8 +64,8 @@ struct TinyViTBlock {
                                  projectionBias: projection.bias!, positionBias: Tensor(shape: [heads, n, n], data: bias))
         localConv = FoldedConv(store, CheckpointNames.TinyViTBlock.localConv(prefix), in: channels, out: channels, kernel: 3, depthwise: true)
         mlpNorm = Norm(store, CheckpointNames.TinyViTBlock.mlpNorm(prefix), channels)
-        fc1 = Dense(store, CheckpointNames.TinyViTBlock.mlp(prefix, 1), in: channels, out: 4 * channels)
-        fc2 = Dense(store, CheckpointNames.TinyViTBlock.mlp(prefix, 2), in: 4 * channels, out: channels)
+        fc1 = Dense(store, CheckpointNames.TinyViTBlock.mlp(prefix, 1), in: channels, out: 4 * channels, keepPacked: true)
+        fc2 = Dense(store, CheckpointNames.TinyViTBlock.mlp(prefix, 2), in: 4 * channels, out: channels, keepPacked: true)
     }
 
     /// TinyViT's attention_bias_idxs: for each pair of window positions, the index of their (|dy|, |dx|) offset in
@@ -90,7 +90,7 @@ struct TinyViTBlock {
         let afterAttention = windowAttention(x, timer: timer, stage: stage)  // includes the residual
         let local = timer.measure(stage + " local conv") { localConv(afterAttention) }
         return timer.measure(stage + " MLP") { ResidualMLP.forward(local.reshaped([h * w, c]), normWeight: mlpNorm.weight, normBias: mlpNorm.bias,
-                                   epsilon: mlpNorm.epsilon, fc1: fc1.weight, fc1Bias: fc1.bias!, fc2: fc2.weight,
+                                   epsilon: mlpNorm.epsilon, fc1: fc1.packed!, fc1Bias: fc1.bias!, fc2: fc2.packed!,
                                    fc2Bias: fc2.bias!).reshaped([h, w, c]) }
     }
 

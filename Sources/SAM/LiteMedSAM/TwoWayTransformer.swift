@@ -11,10 +11,10 @@ struct SAMAttention {
     init(_ store: ParameterStore, _ prefix: String, downsample: Int) {
         internalDim = 256 / downsample
         let name = { CheckpointNames.Attention.projection(prefix, $0) }
-        q = Dense(store, name("q"), in: 256, out: internalDim, fewRows: true)
-        k = Dense(store, name("k"), in: 256, out: internalDim, fewRows: true)
-        v = Dense(store, name("v"), in: 256, out: internalDim, fewRows: true)
-        out = Dense(store, name("out"), in: internalDim, out: 256, fewRows: true)
+        q = Dense(store, name("q"), in: 256, out: internalDim, keepPacked: true)
+        k = Dense(store, name("k"), in: 256, out: internalDim, keepPacked: true)
+        v = Dense(store, name("v"), in: 256, out: internalDim, keepPacked: true)
+        out = Dense(store, name("out"), in: internalDim, out: 256, keepPacked: true)
         let (w, inner) = (out.weight.data, internalDim)
         outTransposed = (0..<(inner * 256)).map { w[($0 % 256) * inner + $0 / 256] }
     }
@@ -60,8 +60,8 @@ struct TwoWayBlock {
         norm1 = Norm(store, Names.norm(prefix, 1), 256)
         tokenToImage = SAMAttention(store, Names.tokenToImage(prefix), downsample: 2)
         norm2 = Norm(store, Names.norm(prefix, 2), 256)
-        mlp1 = Dense(store, Names.mlp(prefix, 1), in: 256, out: mlpDim, fewRows: true)
-        mlp2 = Dense(store, Names.mlp(prefix, 2), in: mlpDim, out: 256, fewRows: true)
+        mlp1 = Dense(store, Names.mlp(prefix, 1), in: 256, out: mlpDim, keepPacked: true)
+        mlp2 = Dense(store, Names.mlp(prefix, 2), in: mlpDim, out: 256, keepPacked: true)
         norm3 = Norm(store, Names.norm(prefix, 3), 256)
         imageToToken = SAMAttention(store, Names.imageToToken(prefix), downsample: 2)
         norm4 = Norm(store, Names.norm(prefix, 4), 256)
@@ -111,7 +111,7 @@ struct ReLUMLP {
 
     init(_ store: ParameterStore, _ prefix: String, sizes: [Int]) {
         layers = (0..<(sizes.count - 1)).map {
-            Dense(store, CheckpointNames.mlpLayer(prefix, $0), in: sizes[$0], out: sizes[$0 + 1], fewRows: true)
+            Dense(store, CheckpointNames.mlpLayer(prefix, $0), in: sizes[$0], out: sizes[$0 + 1], keepPacked: true)
         }
     }
 

@@ -22,15 +22,7 @@ public enum Linear {
         return out
     }
 
-    /// W [out, in] transposed and packed once for `forward(_:packed:bias:)`.
-    public static func packTransposed(_ weight: Tensor) -> SmallGEMM.PackedB {
-        let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
-        var transposed = [Float](repeating: 0, count: weight.count)
-        for o in 0..<outFeatures { for c in 0..<inFeatures { transposed[c * outFeatures + o] = weight.data[o * inFeatures + c] } }
-        return transposed.withUnsafeBufferPointer { SmallGEMM.PackedB($0.baseAddress!, ldb: outFeatures, k: inFeatures, n: outFeatures) }
-    }
-
-    /// The same layer for a few rows (SAM's prompt tokens) on the current thread, from packTransposed's W^T:
+    /// The same layer for a few rows (SAM's prompt tokens) on the current thread, from W^T packed once (`SmallGEMM.PackedB(transposing:)`):
     /// sgemm would pack all of W again on every call.
     public static func forward(_ x: Tensor, packed: SmallGEMM.PackedB, bias: Tensor?) -> Tensor {
         let (inFeatures, outFeatures) = (packed.k, packed.n)

@@ -12,16 +12,20 @@ public enum WindowAttention {
     public static let chunkTokens = 256
 
     /// Weights as torch stores them: qkv [3C, C] with per-head [q | k | v] output columns, projection [C, C],
-    /// positionBias [heads, window^2, window^2].
+    /// positionBias [heads, window^2, window^2]; qkv and projection also packed transposed for SmallGEMM.
     public struct Weights: Sendable {
         public let normWeight: Tensor, normBias: Tensor, epsilon: Float
         public let qkv: Tensor, qkvBias: Tensor, projection: Tensor, projectionBias: Tensor, positionBias: Tensor
+        public let packedQKV: SmallGEMM.PackedB, packedProjection: SmallGEMM.PackedB
 
+        /// Packs for the kernel set in use, or for SmallGEMM strips of `strip` columns.
         public init(normWeight: Tensor, normBias: Tensor, epsilon: Float, qkv: Tensor, qkvBias: Tensor,
-                    projection: Tensor, projectionBias: Tensor, positionBias: Tensor) {
+                    projection: Tensor, projectionBias: Tensor, positionBias: Tensor, strip: Int? = nil) {
             (self.normWeight, self.normBias, self.epsilon) = (normWeight, normBias, epsilon)
             (self.qkv, self.qkvBias, self.projection, self.projectionBias) = (qkv, qkvBias, projection, projectionBias)
             self.positionBias = positionBias
+            packedQKV = SmallGEMM.PackedB(transposing: qkv, strip: strip)
+            packedProjection = SmallGEMM.PackedB(transposing: projection, strip: strip)
         }
     }
 
@@ -44,8 +48,8 @@ public enum WindowAttentionKernel<V: FloatLanes> {
         let perChunk = max(1, chunkTokens / n), chunks = (windows + perChunk - 1) / perChunk
         var out = Tensor.uninitialized(x.shape)
         let wt = weights
-        withPointers([x, wt.normWeight, wt.normBias, wt.qkv, wt.qkvBias, wt.projection, wt.projectionBias, wt.positionBias]) { p in
-            let (input, gamma, beta, qkv, qkvBias, projection, projectionBias, bias) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])
+        withPointers([x, wt.normWeight, wt.normBias, wt.qkvBias, wt.projectionBias, wt.positionBias]) { p in
+            let (input, gamma, beta, qkvBias, projectionBias, bias) = (p[0], p[1], p[2], p[3], p[4], p[5])
             out.data.withUnsafeMutableBufferPointer { o in
                 let output = UncheckedPointer(o.baseAddress!)
                 ParallelLoop.forRanges(count: chunks, minimumChunk: 1) { range in
@@ -64,19 +68,17 @@ public enum WindowAttentionKernel<V: FloatLanes> {
                                 } else {
                                     (normalized + t * c).update(from: beta.pointer, count: c)
                                 }
-                                (packed + t * 3 * c).update(from: qkvBias.pointer, count: 3 * c)
                             }
-                            GEMM.multiply(normalized, qkv.pointer, into: packed, m: rows, n: 3 * c, k: c, transposeB: true,
-                                          beta: 1, parallel: false)
+                            SmallGEMMKernel<V>.multiply(normalized, lda: c, wt.packedQKV, into: packed, ldc: 3 * c, m: rows,
+                                                        accumulate: false, bias: qkvBias.pointer)
                             let layout = Attention.Layout(groupStride: n * 3 * c, headOffset: 3 * headDim, rowStride: 3 * c)
                             AttentionKernel<V>.forward(q: packed, qLayout: layout, k: packed + headDim, kLayout: layout,
                                               v: packed + 2 * headDim, vLayout: layout, out: normalized,
                                               outLayout: .init(groupStride: n * c, headOffset: headDim, rowStride: c),
                                               groups: count, heads: heads, lq: n, lk: n, keyDim: headDim, valueDim: headDim,
                                               scale: 1 / Float(headDim).squareRoot(), bias: bias.pointer)
-                            for t in 0..<rows { (packed + t * c).update(from: projectionBias.pointer, count: c) }
-                            GEMM.multiply(normalized, projection.pointer, into: packed, m: rows, n: c, k: c, transposeB: true,
-                                          beta: 1, parallel: false)
+                            SmallGEMMKernel<V>.multiply(normalized, lda: c, wt.packedProjection, into: packed, ldc: c, m: rows,
+                                                        accumulate: false, bias: projectionBias.pointer)
                             for t in 0..<rows {
                                 let (y, column) = WindowPartition.position(first * n + t, window: window, across: across)
                                 guard y < h && column < w else { continue }
