@@ -136,7 +136,9 @@ public enum SmallGEMMKernel<V: FloatLanes> {
         let (tailA, raggedA) = (spare, spare + rows * k)
         for first in stride(from: 0, to: m, by: panelRows) {
             let end = min(m, first + panelRows), full = first + (end - first) / rows * rows
-            if full < end { copyRows(a + full * lda, lda, rows: end - full, of: rows, k: k, into: tailA) }
+            // A tail of at most 6 rows takes a 6-row block even in the 12-row kernels (less padding to compute).
+            let tailRows = end - full <= 6 ? 6 : rows
+            if full < end { copyRows(a + full * lda, lda, rows: end - full, of: tailRows, k: k, into: tailA) }
             for j in stride(from: 0, to: n, by: strip) {
                 let (width, padded) = SmallGEMM.widths(n - j, strip: strip), columns = packed + j * k
                 guard width == padded else {
@@ -156,7 +158,7 @@ public enum SmallGEMMKernel<V: FloatLanes> {
                     block(rows, a + i * lda, lda, columns, padded, c + i * ldc + j, ldc, k, start.strip(j))
                 }
                 if full < end {
-                    spareBlock(tailA, k, columns, padded, spareC, c + full * ldc + j, ldc, end - full, of: rows, width,
+                    spareBlock(tailA, k, columns, padded, spareC, c + full * ldc + j, ldc, end - full, of: tailRows, width,
                                start.strip(j))
                 }
             }
