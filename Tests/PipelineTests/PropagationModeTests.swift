@@ -102,4 +102,24 @@ import Testing
         #expect(Self.count(auto, slice: 2) == 47 * 40 && Self.count(reference, slice: 2) == 47 * 40)
         #expect(autoPrompts.count == referencePrompts.count + 1)  // the refused try is not repeated in round 2
     }
+
+    /// (Before this rule the widened masks were kept: the leak ran 15-25 px a slice along the strip, 2560 pixels on
+    /// slice 5 against the reference's 1750.)
+    @Test func aWidenedBoxWhoseMaskReachesItsNewSideAgainIsRefused() {
+        // a 40 x 40 square with a thin strip of the same intensity running from its right side to x 235 (a leak into
+        // a neighbour that looks the same, as an over-segmenting adapted model takes): each box's mask follows the
+        // strip to the box's right side; a widened box's mask reaches its new side again (it fills whatever it is
+        // given) and is refused, so the leak grows by the propagation margin only, as in the reference
+        let volume = Self.volume(slices: 6) { _ in
+            [(x: 100, y: 100, width: 40, height: 40, value: Float(1)), (x: 140, y: 115, width: 96, height: 10, value: Float(1))]
+        }
+        let prompt = PropagationPrompt(keySlice: 0, box: PromptBox(x0: 100, y0: 100, x1: 139, y1: 139), slices: 0...5)
+        let (auto, autoPrompts) = Self.run(.auto, volume, prompt)
+        let (reference, referencePrompts) = Self.run(.reference, volume, prompt)
+        for k in 1...5 {  // 3 more strip pixels a slice: 40 x 40 + (3k) x 10
+            #expect(Self.count(auto, slice: k) == 1600 + 30 * k && Self.count(reference, slice: k) == 1600 + 30 * k, "slice \(k)")
+        }
+        #expect(autoPrompts[2].box == [97, 97, 149, 142])  // slice 1's box 97...142 widened on the right by 15 % of 45
+        #expect(autoPrompts.count == referencePrompts.count + 5)  // one refused try a slice, not repeated in round 2
+    }
 }

@@ -4,9 +4,11 @@ import Tensor
 
 /// `auto` propagation's second look at a propagated box that cut its structure off: when the mask reaches a side of
 /// a box (longer side at least `minimumSide` frame pixels) that is not at the image's edge, that side moves out and
-/// the slice is decoded again; the new mask is kept only if it grew at most `growthLimit` over the previous slice's
-/// mask and the pixels it adds look like the old mask (mean intensity within one standard deviation of the old
-/// mask's), else the first one stays.
+/// the slice is decoded again; the new mask is kept only if it stops short of at least one of the sides that moved
+/// (a mask that reaches every moved side again fills whatever box it is given, as an over-segmenting adapted model
+/// does, rather than a structure that was cut off), grew at most `growthLimit` over the previous slice's mask, and
+/// the pixels it adds look like the old mask (mean intensity within one standard deviation of the old mask's); else
+/// the first one stays.
 enum BoxRefinement {
     /// Rounds of widening per slice.
     static let rounds = 2
@@ -48,10 +50,15 @@ extension SegmentationRun {
         return out
     }
 
-    /// Whether a widened box's logits replace the first ones (`BoxRefinement`'s growth and intensity conditions).
-    func accepts(_ widened: Tensor, over first: Tensor, job: Job, slice k: Int, sweep: SliceSchedule.Sweep,
+    /// Whether a widened box's logits replace the first ones (`BoxRefinement`'s edge, growth and intensity
+    /// conditions); `job` holds the first box, `box` the widened one.
+    func accepts(_ widened: Tensor, over first: Tensor, job: Job, box: [Float], slice k: Int, sweep: SliceSchedule.Sweep,
                  frame: PreparedSlice) -> Bool {
-        guard let t = job.track else { return false }
+        guard let t = job.track, let old = job.prompt.box, let m = Self.bounds(widened, frame: frame) else { return false }
+        let r = BoxRefinement.reach
+        let moved = [(box[0] < old[0], m[0] <= box[0] + r), (box[1] < old[1], m[1] <= box[1] + r),
+                     (box[2] > old[2], m[2] >= box[2] - r), (box[3] > old[3], m[3] >= box[3] - r)].filter(\.0)
+        if moved.allSatisfy(\.1) { return false }
         let previous = previousState(t, slice: k, sweep: sweep)
         let area = frame.upsample(widened).pixels.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
         if Double(area) > BoxRefinement.growthLimit * Double(previous.area) { return false }

@@ -130,7 +130,8 @@ public struct VolumeSegmenter<Model: PromptableSliceModel>: Sendable {
             let retries = run.refinements(slice: k, jobs: jobs, lowRes: logits, frame: frame).filter { !refused.contains($0.index) }
             if retries.isEmpty { break }
             for (retry, widened) in zip(retries, model.decode(embedding, prompts: retries.map(\.prompt))) {
-                if run.accepts(widened, over: logits[retry.index], job: jobs[retry.index], slice: k, sweep: sweep, frame: frame) {
+                if run.accepts(widened, over: logits[retry.index], job: jobs[retry.index], box: retry.prompt.box!, slice: k,
+                              sweep: sweep, frame: frame) {
                     jobs[retry.index].prompt = retry.prompt
                     logits[retry.index] = widened
                 } else {
