@@ -6,7 +6,9 @@ import Parallelism
 /// Each thread takes whole windows, about chunkTokens tokens at a time, and runs every step on them while they
 /// are in its L2: gather + normalize, the qkv product, attention per (window, head), the projection, and the
 /// scatter that adds the residual. Padded tokens (bottom/right, to whole windows) are zeros before the norm, as
-/// F.pad, so they normalize to the norm's bias; they take part in the attention and are dropped at the scatter.
+/// F.pad, so they normalize to the norm's bias and share one [q | k | v] row (computed once); they take part in the
+/// attention as keys and values, and the qkv and projection products skip them (their outputs are dropped). The last
+/// stages' 64 x 64 grid pads to 70 x 70: a sixth of those products was padding.
 public enum WindowAttention {
     /// Tokens per chunk, about: a chunk's [q | k | v] rows (3C floats each) plus its normalized rows fit in L2.
     public static let chunkTokens = 256
@@ -44,50 +46,86 @@ public enum WindowAttentionKernel<V: FloatLanes> {
         let (down, across) = WindowPartition.grid(h: h, w: w, window: window)
         let n = window * window, windows = down * across, headDim = c / heads
         precondition(headDim * heads == c && weights.qkv.shape == [3 * c, c] && weights.positionBias.count == heads * n * n)
-        FlopCounter.add(2 * windows * n * c * 4 * c)  // the qkv and projection products; Attention counts its own
+        FlopCounter.add(2 * h * w * c * 4 * c)  // the qkv and projection products of the image's tokens; Attention counts its own
         let perChunk = max(1, chunkTokens / n), chunks = (windows + perChunk - 1) / perChunk
         var out = Tensor.uninitialized(x.shape)
         let wt = weights
+        // Every padded token normalizes to the norm's bias, so all have one [q | k | v] row: computed once here. Only
+        // their keys and values are used (their outputs are dropped), so the products skip them.
+        var paddedRow = [Float](repeating: 0, count: 3 * c)
+        wt.normBias.data.withUnsafeBufferPointer { beta in wt.qkvBias.data.withUnsafeBufferPointer { b in
+            paddedRow.withUnsafeMutableBufferPointer { row in
+                SmallGEMMKernel<V>.multiply(beta.baseAddress!, lda: c, wt.packedQKV, into: row.baseAddress!, ldc: 3 * c, m: 1,
+                                            accumulate: false, bias: b.baseAddress!)
+            }
+        } }
         withPointers([x, wt.normWeight, wt.normBias, wt.qkvBias, wt.projectionBias, wt.positionBias]) { p in
             let (input, gamma, beta, qkvBias, projectionBias, bias) = (p[0], p[1], p[2], p[3], p[4], p[5])
+            paddedRow.withUnsafeBufferPointer { paddedRow in
+            let padded = UncheckedPointer(UnsafeMutablePointer(mutating: paddedRow.baseAddress!))
             out.data.withUnsafeMutableBufferPointer { o in
                 let output = UncheckedPointer(o.baseAddress!)
                 ParallelLoop.forRanges(count: chunks, minimumChunk: 1) { range in
                     let tokens = perChunk * n
-                    let normalized = UnsafeMutablePointer<Float>.allocate(capacity: tokens * 4 * c)  // then the attended rows
-                    defer { normalized.deallocate() }
-                    let packed = normalized + tokens * c  // [q | k | v] rows, then the projected rows
+                    // normalized rows, then the attended ones; [q | k | v] rows, then the projected ones; the image
+                    // tokens' rows packed together when the chunk has padding
+                    let normalized = UnsafeMutablePointer<Float>.allocate(capacity: tokens * 7 * c)
+                    let sources = UnsafeMutablePointer<Int>.allocate(capacity: tokens)  // each image token's offset in x
+                    defer { normalized.deallocate(); sources.deallocate() }
+                    let packed = normalized + tokens * c, compact = normalized + tokens * 4 * c
                     ParallelLoop.serially {
                         for chunk in range {
                             let first = chunk * perChunk, count = min(perChunk, windows - first), rows = count * n
+                            var real = 0  // image tokens so far; their normalized rows are packed at the front
                             for t in 0..<rows {
                                 let (y, column) = WindowPartition.position(first * n + t, window: window, across: across)
-                                if y < h && column < w {
-                                    LayerNormKernel<V>.row(input.pointer + (y * w + column) * c, into: normalized + t * c, c,
-                                                           gamma.pointer, beta.pointer, wt.epsilon)
-                                } else {
-                                    (normalized + t * c).update(from: beta.pointer, count: c)
+                                guard y < h && column < w else { sources[t] = -1; continue }
+                                sources[t] = (y * w + column) * c
+                                LayerNormKernel<V>.row(input.pointer + sources[t], into: normalized + real * c, c,
+                                                       gamma.pointer, beta.pointer, wt.epsilon)
+                                real += 1
+                            }
+                            if real == rows {
+                                SmallGEMMKernel<V>.multiply(normalized, lda: c, wt.packedQKV, into: packed, ldc: 3 * c, m: rows,
+                                                            accumulate: false, bias: qkvBias.pointer)
+                            } else {
+                                SmallGEMMKernel<V>.multiply(normalized, lda: c, wt.packedQKV, into: compact, ldc: 3 * c, m: real,
+                                                            accumulate: false, bias: qkvBias.pointer)
+                                var next = 0
+                                for t in 0..<rows {
+                                    let from = sources[t] < 0 ? UnsafePointer(padded.pointer) : UnsafePointer(compact + 3 * c * next)
+                                    if sources[t] >= 0 { next += 1 }
+                                    (packed + t * 3 * c).update(from: from, count: 3 * c)
                                 }
                             }
-                            SmallGEMMKernel<V>.multiply(normalized, lda: c, wt.packedQKV, into: packed, ldc: 3 * c, m: rows,
-                                                        accumulate: false, bias: qkvBias.pointer)
                             let layout = Attention.Layout(groupStride: n * 3 * c, headOffset: 3 * headDim, rowStride: 3 * c)
                             AttentionKernel<V>.forward(q: packed, qLayout: layout, k: packed + headDim, kLayout: layout,
                                               v: packed + 2 * headDim, vLayout: layout, out: normalized,
                                               outLayout: .init(groupStride: n * c, headOffset: headDim, rowStride: c),
                                               groups: count, heads: heads, lq: n, lk: n, keyDim: headDim, valueDim: headDim,
                                               scale: 1 / Float(headDim).squareRoot(), bias: bias.pointer)
-                            SmallGEMMKernel<V>.multiply(normalized, lda: c, wt.packedProjection, into: packed, ldc: c, m: rows,
+                            // the projection of the image tokens' attended rows (packed first when there is padding)
+                            var attended = UnsafePointer(normalized)
+                            if real < rows {
+                                var next = 0
+                                for t in 0..<rows where sources[t] >= 0 {
+                                    (compact + next * c).update(from: normalized + t * c, count: c)
+                                    next += 1
+                                }
+                                attended = UnsafePointer(compact)
+                            }
+                            SmallGEMMKernel<V>.multiply(attended, lda: c, wt.packedProjection, into: packed, ldc: c, m: real,
                                                         accumulate: false, bias: projectionBias.pointer)
-                            for t in 0..<rows {
-                                let (y, column) = WindowPartition.position(first * n + t, window: window, across: across)
-                                guard y < h && column < w else { continue }
-                                let offset = (y * w + column) * c
-                                VectorMath<V>.add(input.pointer + offset, packed + t * c, into: output.pointer + offset, count: c)
+                            var next = 0
+                            for t in 0..<rows where sources[t] >= 0 {
+                                let offset = sources[t]
+                                VectorMath<V>.add(input.pointer + offset, packed + next * c, into: output.pointer + offset, count: c)
+                                next += 1
                             }
                         }
                     }
                 }
+            }
             }
         }
         return out
