@@ -85,25 +85,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let weights = try ModelWeights.locate()
         try BottleneckAdapterFile(decoder: plain, baseSHA256: try ModelWeights.sha256(of: weights), metadata: ["where": "decoder"]).write(to: path)
-        let adapted = try LiteMedSAM(adapter: path)
-        let golden = try GoldenCase("ct_abdomen_122x101")
-        let embedding = frozenModel.encode(try golden.modelInput())
-        let imagePE = Matrix<Float>(rows: 4096, columns: 256, values: frozenModel.imagePositionalEncoding.data)
-        var worst: Float = 0
-        for entry in golden.meta.prompts where entry.kind != "box+mask" {
-            let prompt = try golden.prompt(entry)
-            let (sparse, dense) = frozenModel.promptEmbeddings(prompt)
-            let reference = plain.forward(embedding: Matrix(rows: 4096, columns: 256, values: embedding.data),
-                                          dense: Matrix(rows: 4096, columns: 256, values: dense.data), imagePE: imagePE,
-                                          sparse: Matrix(rows: sparse.shape[0], columns: 256, values: sparse.data)).logits
-            let engine = adapted.decode(embedding: embedding, prompt: prompt).logits[0].data
-            let frozen = frozenModel.decode(embedding: embedding, prompt: prompt).logits[0].data
-            let scale = reference.map(abs).max()!
-            let error = zip(engine, reference).map { abs($0 - $1) }.max()!
-            worst = max(worst, error / scale)
-            #expect(error <= 1e-3 * scale, "\(entry.kind): engine with adapters vs plain \(error) (max \(scale))")
-            #expect(zip(frozen, reference).map { abs($0 - $1) }.max()! > 100 * error, "\(entry.kind): the adapters change the logits")
-        }
+        let worst = try LoRAAdapterTests.expectEngineMatchesPlain(plain, adapter: path, base: frozenModel)
         print("engine with Med-SA adapters vs plain decoder: worst max error \(worst) of the largest logit")
     }
 }
