@@ -59,20 +59,8 @@ import Testing
         let gradients = decoder.backward(r, cache: decoder.forward(embedding: embedding, dense: dense, imagePE: pe, sparse: sparse).cache)
         // 7 tuned projections x (scale, shift) + 10 layer norms x (weight, bias)
         #expect(gradients.values.count == 7 * 2 * 2 + 10 * 2, "\(gradients.values.keys.sorted())")
-        var worst = 0.0
-        for (name, gradient) in gradients.values.sorted(by: { $0.key < $1.key }) {
-            let direction = gradient.indices.map { _ in 2 * g.uniform() - 1 }
-            func moved(_ h: Double) -> PlainMaskDecoder<Double> {
-                var d = decoder
-                d.visitTrainable { n, values in if n == name { for i in values.indices { values[i] += h * direction[i] } } }
-                return d
-            }
-            let h = 1e-5
-            let numeric = (loss(moved(h)) - loss(moved(-h))) / (2 * h)
-            let analytic = zip(gradient, direction).map(*).reduce(0, +)
-            let error = abs(numeric - analytic) / max(1e-3, abs(numeric))
-            worst = max(worst, error)
-            #expect(error < 1e-6, "\(name): analytic \(analytic), numeric \(numeric)")
+        let worst = TrainableFiniteDifferences.worstError(gradients, decoder: decoder, loss: loss) { count in
+            (0..<count).map { _ in 2 * g.uniform() - 1 }
         }
         print("singular-value tuning backward: worst relative error \(worst) over \(gradients.values.count) tensors")
     }
