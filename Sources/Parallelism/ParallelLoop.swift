@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Hands a value (typically a buffer pointer) to parallel workers that write disjoint parts of it; the caller
 /// guarantees that accesses do not race.
@@ -29,6 +30,23 @@ public enum ParallelLoop {
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             body((count * part / parts)..<(count * (part + 1) / parts))
         }
+    }
+
+    /// Runs items 0..<count of uneven cost on the threads: each thread runs `body` once with a `claim` that hands
+    /// it the next unclaimed item (nil when none is left), so a thread that drew cheap items takes more of them.
+    /// Items are claimed in order.
+    public static func claiming(count: Int, _ body: @Sendable (_ claim: () -> Int?) -> Void) {
+        let workers = isSerial ? 1 : max(1, min(threads, count))
+        let next = Atomic<Int>(0)
+        let claim: @Sendable () -> Int? = {
+            let item = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            return item < count ? item : nil
+        }
+        if workers == 1 {
+            body(claim)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in body(claim) }
     }
 
     /// Runs `count` independent jobs (whole model passes) on the threads, each thread taking every threads-th job

@@ -43,6 +43,46 @@ import Testing
         }
     }
 
+    /// A subset of the query rows (TinyViT's image tokens in a padded window) gives those rows of the full
+    /// attention, in list order, bias rows following their queries; one pair of 200 rows also splits its rows over
+    /// the threads (groups, heads, tokens, key dim, value dim, every n-th row left out).
+    @Test(arguments: [[1, 1, 200, 16, 16, 3], [2, 3, 49, 8, 8, 7], [3, 2, 13, 16, 16, 2]])
+    func queryRowSubsetGivesThoseRowsOfTheFullAttention(setting: [Int]) {
+        let (groups, heads, tokens, kd, d, gap) = (setting[0], setting[1], setting[2], setting[3], setting[4], setting[5])
+        var g = KernelParityTests.Generator(state: UInt64(tokens * 10 + gap))
+        let per = 2 * kd + d, row = heads * per
+        let qkv = (0..<(groups * tokens * row)).map { _ in Float.random(in: -1...1, using: &g) }
+        let bias = (0..<(heads * tokens * tokens)).map { _ in Float.random(in: -1...1, using: &g) }
+        let rows = (0..<tokens).filter { $0 % gap != gap - 1 }.map { Int32($0) }
+        let layout = Attention.Layout(groupStride: tokens * row, headOffset: per, rowStride: row)
+        func attend(_ subset: [Int32]?) -> [Float] {
+            let outputs = subset?.count ?? tokens
+            var out = [Float](repeating: 0, count: groups * outputs * heads * d)
+            let outLayout = Attention.Layout(groupStride: outputs * heads * d, headOffset: d, rowStride: heads * d)
+            qkv.withUnsafeBufferPointer { p in out.withUnsafeMutableBufferPointer { o in bias.withUnsafeBufferPointer { b in
+                (subset ?? []).withUnsafeBufferPointer { r in
+                    let base = p.baseAddress!
+                    AttentionKernel<SIMD8<Float>>.forward(
+                        q: base, qLayout: layout, k: base + kd, kLayout: layout, v: base + 2 * kd, vLayout: layout,
+                        out: o.baseAddress!, outLayout: outLayout, groups: groups, heads: heads, lq: tokens, lk: tokens,
+                        keyDim: kd, valueDim: d, scale: 0.25, bias: b.baseAddress, queryRows: subset == nil ? nil : r)
+                }
+            } } }
+            return out
+        }
+        let full = attend(nil), subset = attend(rows)
+        var worst: Float = 0
+        for group in 0..<groups {
+            for (r, source) in rows.enumerated() {
+                for c in 0..<(heads * d) {
+                    let expected = full[(group * tokens + Int(source)) * heads * d + c]
+                    worst = max(worst, abs(subset[(group * rows.count + r) * heads * d + c] - expected))
+                }
+            }
+        }
+        #expect(worst < 1e-6, "worst difference \(worst)")
+    }
+
     /// Queries and keys of different lengths and head sizes that are not multiples of the register blocks
     /// (groups, heads, lq, lk, key dim, value dim, bias), one matrix per operand with heads side by side.
     @Test(arguments: [[2, 3, 37, 11, 12, 20, 1], [1, 8, 200, 7, 16, 16, 0], [1, 2, 5, 300, 16, 32, 1], [1, 1, 130, 9, 3, 5, 0], [1, 8, 7, 4096, 16, 16, 0]])

@@ -70,24 +70,27 @@ public enum Attention {
     }
 }
 
-/// Scaled dot-product attention over (group, head) pairs for any lane width (Attention.forward's body).
+/// Scaled dot-product attention over (group, head) pairs for any lane width (Attention.forward's body). With
+/// `queryRows`, only those query rows (indices into lq, the same for every group) are computed, and output row r of
+/// each group is query row queryRows[r]: TinyViT's padded window tokens are keys and values, never outputs.
 public enum AttentionKernel<V: FloatLanes> {
     @inlinable
     public static func forward(q: UnsafePointer<Float>, qLayout: Attention.Layout, k: UnsafePointer<Float>, kLayout: Attention.Layout,
                                v: UnsafePointer<Float>, vLayout: Attention.Layout, out: UnsafeMutablePointer<Float>,
                                outLayout: Attention.Layout, groups: Int, heads: Int, lq: Int, lk: Int, keyDim: Int, valueDim: Int,
-                               scale: Float, bias: UnsafePointer<Float>? = nil) {
+                               scale: Float, bias: UnsafePointer<Float>? = nil, queryRows: UnsafeBufferPointer<Int32>? = nil) {
         typealias Blocks = AttentionBlocks<V>
-        let pairs = groups * heads
-        FlopCounter.add(2 * pairs * lq * lk * (keyDim + valueDim))
+        let pairs = groups * heads, outputs = queryRows?.count ?? lq
+        FlopCounter.add(2 * pairs * outputs * lk * (keyDim + valueDim))
         let (qp, kp, vp) = (UncheckedPointer(UnsafeMutablePointer(mutating: q)), UncheckedPointer(UnsafeMutablePointer(mutating: k)),
                             UncheckedPointer(UnsafeMutablePointer(mutating: v)))
         let op = UncheckedPointer(out)
         let bp = bias.map { UncheckedPointer(UnsafeMutablePointer(mutating: $0)) }
+        let ip = queryRows.map { UncheckedPointer(UnsafeMutablePointer(mutating: $0.baseAddress!)) }
         // Rows of K^T and of the scores are keyStride(for: lk) long.
         let keys = Blocks.keyStride(for: lk), values = Blocks.roundUp(valueDim, Blocks.valueBlock)
         // One pair's query rows split over the threads when there are fewer pairs than threads (SAM's decoder).
-        let rowParts = pairs >= ParallelLoop.threads ? 1 : max(1, min(ParallelLoop.threads, lq / 64))
+        let rowParts = pairs >= ParallelLoop.threads ? 1 : max(1, min(ParallelLoop.threads, outputs / 64))
         ParallelLoop.forRanges(count: pairs * rowParts, minimumChunk: 1) { range in
             var scratch = Blocks.Scratch(lk: lk, keys: keys, keyDim: keyDim, values: values)
             defer { scratch.deallocate() }
@@ -102,12 +105,14 @@ public enum AttentionKernel<V: FloatLanes> {
                                  lk: lk, keyDim: keyDim, valueDim: valueDim)
                     loaded = pair
                 }
-                let rows = (lq * part / rowParts)..<(lq * (part + 1) / rowParts)
+                let rows = (outputs * part / rowParts)..<(outputs * (part + 1) / rowParts)
+                // without a row list, output row r is query row r: start both at the range's first row
+                let skipped = ip == nil ? rows.lowerBound : 0
                 Blocks.attend(
-                    q: qp.pointer + g * qLayout.groupStride + h * qLayout.headOffset + rows.lowerBound * qLayout.rowStride,
-                    qRowStride: qLayout.rowStride, scratch: scratch, rows: rows.count, lk: lk, keys: keys, keyDim: keyDim,
-                    values: values, scale: scale,
-                    bias: bp.map { $0.pointer + (h * lq + rows.lowerBound) * lk },
+                    q: qp.pointer + g * qLayout.groupStride + h * qLayout.headOffset + skipped * qLayout.rowStride,
+                    qRowStride: qLayout.rowStride, rowIndex: ip.map { UnsafePointer($0.pointer + rows.lowerBound) },
+                    scratch: scratch, rows: rows.count, lk: lk, keys: keys, keyDim: keyDim, values: values, scale: scale,
+                    bias: bp.map { $0.pointer + (h * lq + skipped) * lk },
                     out: op.pointer + g * outLayout.groupStride + h * outLayout.headOffset + rows.lowerBound * outLayout.rowStride,
                     outRowStride: outLayout.rowStride, valueDim: valueDim)
             }

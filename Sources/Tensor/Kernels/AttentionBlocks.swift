@@ -91,19 +91,21 @@ public enum AttentionBlocks<V: FloatLanes> {
     }
 
     /// Output rows [0, rows) of one pair, rowBlock rows at a time: scores, bias and unnormalized softmax, then
-    /// P V scaled by the inverse sums, straight into `out` when valueDim is a multiple of 16.
+    /// P V scaled by the inverse sums, straight into `out` when valueDim is a multiple of 16. With `rowIndex`,
+    /// output row r is query row rowIndex[r] (its q and bias rows); without, query row r.
     @inlinable @inline(__always)
-    static func attend(q: UnsafePointer<Float>, qRowStride: Int, scratch: Scratch, rows: Int, lk: Int, keys: Int,
-                       keyDim: Int, values: Int, scale: Float, bias: UnsafePointer<Float>?,
+    static func attend(q: UnsafePointer<Float>, qRowStride: Int, rowIndex: UnsafePointer<Int32>? = nil, scratch: Scratch,
+                       rows: Int, lk: Int, keys: Int, keyDim: Int, values: Int, scale: Float, bias: UnsafePointer<Float>?,
                        out: UnsafeMutablePointer<Float>, outRowStride: Int, valueDim: Int) {
         let direct = valueDim == values
+        @inline(__always) func source(_ row: Int) -> Int { rowIndex.map { Int($0[row]) } ?? row }
         for first in stride(from: 0, to: rows, by: rowBlock) {
             let blockRows = min(rowBlock, rows - first)
             var i = 0
             while i < blockRows {
                 let count = min(4, blockRows - i)
                 for row in 0..<count {  // the queries, scaled, contiguous
-                    let from = q + (first + i + row) * qRowStride, to = scratch.queries + row * keyDim
+                    let from = q + source(first + i + row) * qRowStride, to = scratch.queries + row * keyDim
                     for d in 0..<keyDim { to[d] = from[d] * scale }
                 }
                 if count == 4 {
@@ -116,7 +118,7 @@ public enum AttentionBlocks<V: FloatLanes> {
                 i += count
             }
             for row in 0..<blockRows {
-                let sum = SoftmaxKernel<V>.exponentiate(scratch.scores + row * keys, bias: bias.map { $0 + (first + row) * lk },
+                let sum = SoftmaxKernel<V>.exponentiate(scratch.scores + row * keys, bias: bias.map { $0 + source(first + row) * lk },
                                                         count: lk).sum
                 scratch.inverseSums[row] = 1 / sum
             }

@@ -7,8 +7,8 @@ import Parallelism
 /// are in its L2: gather + normalize, the qkv product, attention per (window, head), the projection, and the
 /// scatter that adds the residual. Padded tokens (bottom/right, to whole windows) are zeros before the norm, as
 /// F.pad, so they normalize to the norm's bias and share one [q | k | v] row (computed once); they take part in the
-/// attention as keys and values, and the qkv and projection products skip them (their outputs are dropped). The last
-/// stages' 64 x 64 grid pads to 70 x 70: a sixth of those products was padding.
+/// attention as keys and values only: the qkv and projection products and the attention's queries skip them (their
+/// outputs would be dropped). The last stages' 64 x 64 grid pads to 70 x 70: a sixth of that work was padding.
 public enum WindowAttention {
     /// Tokens per chunk, about: a chunk's [q | k | v] rows (3C floats each) plus its normalized rows fit in L2.
     public static let chunkTokens = 256
@@ -65,16 +65,18 @@ public enum WindowAttentionKernel<V: FloatLanes> {
             let padded = UncheckedPointer(UnsafeMutablePointer(mutating: paddedRow.baseAddress!))
             out.data.withUnsafeMutableBufferPointer { o in
                 let output = UncheckedPointer(o.baseAddress!)
-                ParallelLoop.forRanges(count: chunks, minimumChunk: 1) { range in
+                // Windows differ in cost (edge windows hold fewer image tokens), so threads claim chunks as they go.
+                ParallelLoop.claiming(count: chunks) { claim in
                     let tokens = perChunk * n
                     // normalized rows, then the attended ones; [q | k | v] rows, then the projected ones; the image
-                    // tokens' rows packed together when the chunk has padding
+                    // tokens' [q | k | v] rows packed together when the chunk has padding
                     let normalized = UnsafeMutablePointer<Float>.allocate(capacity: tokens * 7 * c)
                     let sources = UnsafeMutablePointer<Int>.allocate(capacity: tokens)  // each image token's offset in x
-                    defer { normalized.deallocate(); sources.deallocate() }
+                    let queryRows = UnsafeMutablePointer<Int32>.allocate(capacity: n)  // one window's image tokens
+                    defer { normalized.deallocate(); sources.deallocate(); queryRows.deallocate() }
                     let packed = normalized + tokens * c, compact = normalized + tokens * 4 * c
                     ParallelLoop.serially {
-                        for chunk in range {
+                        while let chunk = claim() {
                             let first = chunk * perChunk, count = min(perChunk, windows - first), rows = count * n
                             var real = 0  // image tokens so far; their normalized rows are packed at the front
                             for t in 0..<rows {
@@ -85,9 +87,16 @@ public enum WindowAttentionKernel<V: FloatLanes> {
                                                        gamma.pointer, beta.pointer, wt.epsilon)
                                 real += 1
                             }
+                            let layout = Attention.Layout(groupStride: n * 3 * c, headOffset: 3 * headDim, rowStride: 3 * c)
+                            let outLayout = Attention.Layout(groupStride: n * c, headOffset: headDim, rowStride: c)
+                            let scale = 1 / Float(headDim).squareRoot()
                             if real == rows {
                                 SmallGEMMKernel<V>.multiply(normalized, lda: c, wt.packedQKV, into: packed, ldc: 3 * c, m: rows,
                                                             accumulate: false, bias: qkvBias.pointer)
+                                AttentionKernel<V>.forward(q: packed, qLayout: layout, k: packed + headDim, kLayout: layout,
+                                                  v: packed + 2 * headDim, vLayout: layout, out: normalized, outLayout: outLayout,
+                                                  groups: count, heads: heads, lq: n, lk: n, keyDim: headDim, valueDim: headDim,
+                                                  scale: scale, bias: bias.pointer)
                             } else {
                                 SmallGEMMKernel<V>.multiply(normalized, lda: c, wt.packedQKV, into: compact, ldc: 3 * c, m: real,
                                                             accumulate: false, bias: qkvBias.pointer)
@@ -97,24 +106,22 @@ public enum WindowAttentionKernel<V: FloatLanes> {
                                     if sources[t] >= 0 { next += 1 }
                                     (packed + t * 3 * c).update(from: from, count: 3 * c)
                                 }
-                            }
-                            let layout = Attention.Layout(groupStride: n * 3 * c, headOffset: 3 * headDim, rowStride: 3 * c)
-                            AttentionKernel<V>.forward(q: packed, qLayout: layout, k: packed + headDim, kLayout: layout,
-                                              v: packed + 2 * headDim, vLayout: layout, out: normalized,
-                                              outLayout: .init(groupStride: n * c, headOffset: headDim, rowStride: c),
-                                              groups: count, heads: heads, lq: n, lk: n, keyDim: headDim, valueDim: headDim,
-                                              scale: 1 / Float(headDim).squareRoot(), bias: bias.pointer)
-                            // the projection of the image tokens' attended rows (packed first when there is padding)
-                            var attended = UnsafePointer(normalized)
-                            if real < rows {
-                                var next = 0
-                                for t in 0..<rows where sources[t] >= 0 {
-                                    (compact + next * c).update(from: normalized + t * c, count: c)
-                                    next += 1
+                                // each window's image tokens as queries, attended rows packed in token order
+                                var done = 0
+                                for g in 0..<count {
+                                    var listed = 0
+                                    for p in 0..<n where sources[g * n + p] >= 0 { queryRows[listed] = Int32(p); listed += 1 }
+                                    let window = packed + g * n * 3 * c
+                                    AttentionKernel<V>.forward(q: window, qLayout: layout, k: window + headDim, kLayout: layout,
+                                                      v: window + 2 * headDim, vLayout: layout, out: normalized + done * c,
+                                                      outLayout: outLayout, groups: 1, heads: heads, lq: n, lk: n, keyDim: headDim,
+                                                      valueDim: headDim, scale: scale, bias: bias.pointer,
+                                                      queryRows: listed == n ? nil : UnsafeBufferPointer(start: queryRows, count: listed))
+                                    done += listed
                                 }
-                                attended = UnsafePointer(compact)
                             }
-                            SmallGEMMKernel<V>.multiply(attended, lda: c, wt.packedProjection, into: packed, ldc: c, m: real,
+                            // the projection of the image tokens' attended rows (in token order at the front)
+                            SmallGEMMKernel<V>.multiply(normalized, lda: c, wt.packedProjection, into: packed, ldc: c, m: real,
                                                         accumulate: false, bias: projectionBias.pointer)
                             var next = 0
                             for t in 0..<rows where sources[t] >= 0 {
