@@ -2,7 +2,7 @@ import Foundation
 import SAM
 import Tensor
 
-/// A decoder training run's state after some step, enough to continue exactly as if it had not stopped: the LoRA
+/// A training run's state after some step, enough to continue exactly as if it had not stopped: the LoRA
 /// factors, AdamW's moments and step count, the step, the log so far and a fingerprint of the run's settings (a
 /// checkpoint made with other settings is refused). Stored as safetensors (F32, exact) with text metadata.
 public struct TrainingCheckpoint: Sendable {
@@ -15,10 +15,10 @@ public struct TrainingCheckpoint: Sendable {
     public let log: [String], validationLog: [String]
 
     /// The trainer's state now.
-    public init(_ trainer: DecoderTrainer, fingerprint: String, log: [String], validationLog: [String]) {
+    public init(_ trainer: AdapterTrainer, fingerprint: String, log: [String], validationLog: [String]) {
         var parameters: [String: [Float]] = [:]
-        var decoder = trainer.decoder
-        decoder.visitTrainable { name, values in parameters[name] = values }
+        var model = trainer.model
+        model.visitTrainable { name, values in parameters[name] = values }
         (step, optimizerSteps, self.parameters) = (trainer.step, trainer.optimizer.steps, parameters)
         (first, second) = trainer.optimizer.moments
         (self.fingerprint, self.log, self.validationLog) = (fingerprint, log, validationLog)
@@ -60,12 +60,12 @@ public struct TrainingCheckpoint: Sendable {
     }
 }
 
-extension DecoderTrainer {
-    /// Puts a checkpoint's state into this trainer (same decoder, same LoRA layout); throws when a factor is missing
+extension AdapterTrainer {
+    /// Puts a checkpoint's state into this trainer (same model, same trainable layout); throws when a tensor is missing
     /// or has another size.
     public mutating func restore(_ checkpoint: TrainingCheckpoint, path: String) throws {
         var problem: String?
-        decoder.visitTrainable { name, values in
+        model.visitTrainable { name, values in
             guard let stored = checkpoint.parameters[name], stored.count == values.count else {
                 problem = problem ?? "\(name) is missing or has another size"
                 return

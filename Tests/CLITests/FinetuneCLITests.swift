@@ -41,18 +41,18 @@ import Volume
         #expect(recorded["path"] as? String == adapter && (recorded["sha256"] as? String)?.count == 64 && recorded["rank"] as? Int == 4)
     }
 
-    /// A 6-step run of `method` on 2 exemplars (its summary starting with `summary`), then segment with the adapter;
-    /// the adapter's path and what run.json records of it.
-    func trainThenSegment(method: String, summary: String) throws -> (adapter: String, recorded: [String: Any]) {
-        let adapter = Self.folder + "/liver-\(method).safetensors"
-        let trained = try cli.run(["finetune", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "2", "--synthesize", "0", "--steps", "6",
-                                   "--batch", "2", "--method", method, "--modality", "ct", "--quiet", "-o", adapter])
+    /// A run of `steps` steps of `method` on 2 exemplars (its summary starting with `summary`), then segment with the
+    /// adapter; the adapter's path and what run.json records of it.
+    func trainThenSegment(method: String, place: String = "decoder", steps: Int = 6, summary: String) throws -> (adapter: String, recorded: [String: Any]) {
+        let adapter = Self.folder + "/liver-\(method)-\(place).safetensors"
+        let trained = try cli.run(["finetune", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "2", "--synthesize", "0", "--steps", "\(steps)",
+                                   "--batch", "2", "--method", method, "--where", place, "--modality", "ct", "--quiet", "-o", adapter])
         #expect(trained.status == 0 && trained.stdout.hasPrefix(summary), "\(trained.stdout)\(trained.stderr)")
-        let output = Self.folder + "/\(method)-adapted.nii.gz"
+        let output = Self.folder + "/\(method)-\(place)-adapted.nii.gz"
         let segmented = try cli.run(["segment", "sample-data/ct_abdomen.nii.gz", "--box", "6:10,10,5,60,60,8", "--modality", "ct",
                                      "--adapter", adapter, "--quiet", "-o", output])
         #expect(segmented.status == 0, "\(segmented.stderr)")
-        let run = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(method)-adapted.run.json")))
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(method)-\(place)-adapted.run.json")))
             as? [String: Any])
         return (adapter, try #require(run["adapter"] as? [String: Any]))
     }
@@ -62,6 +62,20 @@ import Volume
         #expect(recorded["method"] as? String == "svd" && recorded["rank"] is NSNull, "\(recorded)")
         let rank = try cli.run(["finetune", "--case", Self.trainingCase, "--method", "svd", "--rank", "4", "-o", adapter])
         #expect(rank.status != 0 && rank.stderr.contains("--rank is the LoRA's; --method svd has none"))
+    }
+
+    @Test func anEncoderLoRAWritesRowFactorsThatSegmentMerges() throws {
+        let (adapter, recorded) = try trainThenSegment(method: "lora", place: "both", steps: 2, summary: "LoRA (encoder and decoder) for 6: 2 exemplar slices")
+        #expect(recorded["method"] as? String == "lora", "\(recorded)")
+        let header = String(decoding: try Data(contentsOf: URL(fileURLWithPath: adapter)).prefix(20_000), as: UTF8.self)
+        for name in ["image_encoder.layers.3.blocks.1.attn.qkv.lora_v_rows", "mask_decoder.transformer.final_attn_token_to_image.q_proj.lora_A"] {
+            #expect(header.contains(name), "the adapter holds \(name)")
+        }
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/liver-lora-both.run.json")))
+            as? [String: Any])
+        #expect((record["settings"] as? [String: Any])?["where"] as? String == "both")
+        let refused = try cli.run(["finetune", "--case", Self.trainingCase, "--method", "adapter", "--where", "encoder", "-o", adapter])
+        #expect(refused.status != 0 && refused.stderr.contains("--where encoder adapts the encoder with a LoRA"), "\(refused.stderr)")
     }
 
     @Test func medSAAdaptersWriteAnAdapterThatSegmentUses() throws {

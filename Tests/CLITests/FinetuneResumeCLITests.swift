@@ -62,7 +62,7 @@ import Testing
         #expect(plot.error == nil && plot.circles == 2 * 3, "\(plot.error ?? "")")
         let page = try HTMLCheck(path: Self.folder + "/validated.report.html")
         #expect(page.error == nil && page.references.isEmpty, "self-contained: \(page.error ?? "") \(page.references)")
-        #expect(page.rows == 1 + 3 + 1 + 10, "the validation table (header, 3 scores) and the settings table (header, 10 settings)")
+        #expect(page.rows == 1 + 3 + 1 + 11, "the validation table (header, 3 scores) and the settings table (header, 11 settings)")
         #expect(page.text.contains(String(format: "%.4f", scores.last?["dice_box"] as? Double ?? -1)), "the last held-out Dice")
         let refused = try cli.run(["finetune", "--case", FinetuneCLITests.trainingCase, "--steps", "5", "--epochs", "2", "-o", output])
         #expect(refused.status != 0 && refused.stderr.contains("give --steps or --epochs, not both"))

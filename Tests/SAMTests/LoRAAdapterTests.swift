@@ -43,6 +43,36 @@ import Testing
         try Self.expectEngineMatchesPlain(decoder, adapter: path, base: base)
     }
 
+    /// A LoRA on the encoder's last stage (per-head q and v rows of qkv): the file keeps each row LoRA's rows, the
+    /// merge puts B A on exactly those rows, and the engine with the adapter gives the plain last stage's embedding
+    /// with the LoRA unmerged (prefix from the engine), which the LoRA moves far more than that difference.
+    @Test func encoderRowLoRAMergedByTheEngineMatchesThePlainLastStage() throws {
+        guard let base = SharedModel.model else { return print("skipping: LiteMedSAM weights are not in the cache (make weights)") }
+        var suffix: PlainEncoderSuffix<Float> = try PlainModelLoader.encoderSuffix()
+        suffix.addLoRA(LoRASettings(rank: 4, alpha: 8, seed: 3))
+        var random = SeededRandom(seed: 12)
+        suffix.visitLoRA { name, values in
+            if name.hasSuffix("_B") { values = values.map { _ in Float(random.uniform() - 0.5) * 0.2 } }
+        }
+        let weights = try ModelWeights.locate(), path = Self.directory + "/encoder-adapter.safetensors"
+        try LoRAAdapter(decoder: try PlainModelLoader.maskDecoder(), encoder: suffix, settings: LoRASettings(rank: 4, alpha: 8),
+                        baseSHA256: try ModelWeights.sha256(of: weights), metadata: ["where": "encoder"]).write(to: path)
+        let read = try LoRAAdapter.read(path: path)
+        #expect(read.factors.isEmpty && read.rowFactors.count == 4, "q and v of 2 blocks: \(read.rowFactors.keys.sorted())")
+        let merged = try read.merged(into: try CheckpointReader.read(path: weights), adapterPath: path)
+        for block in suffix.blocks {
+            let difference = zip(merged[block.qkv.name + ".weight"]!.values, block.qkv.weightWithRowLoRAs.values).map { abs($0 - $1) }.max()!
+            #expect(difference < 1e-6, "\(block.qkv.name): merged file vs plain block \(difference)")
+        }
+        let image = try GoldenCase("ct_abdomen_122x101").modelInput()
+        let plain = suffix.forward(Matrix(rows: 4096, columns: 320, values: base.encoder.prefix(image, upTo: 3).data)).embedding.values
+        let engine = try LiteMedSAM(adapter: path).encode(image).data, frozen = base.encode(image).data
+        let scale = plain.map(abs).max()!
+        let error = zip(plain, engine).map { abs($0 - $1) }.max()!, change = zip(frozen, engine).map { abs($0 - $1) }.max()!
+        #expect(error <= 1e-4 * scale && change > 100 * error, "engine vs plain \(error), change \(change), of \(scale)")
+        print("engine with an encoder LoRA vs plain last stage: \(error / scale) of the largest value (the LoRA moves it \(change / scale))")
+    }
+
     /// The engine with an adapter file (LoRA or S-SAM merged into the weights, Med-SA's adapters as extra layers)
     /// against the plain decoder running the same adapter unmerged, on the golden CT slice's prompts: within 1e-3 of the logits' scale, and the adapter moving the logits 100 times more than that.
     /// Returns the worst error as a fraction of the largest logit.
@@ -97,6 +127,15 @@ import Testing
         let lonely = Self.directory + "/lonely.safetensors"
         try SafeTensorsWriter.write(["x.lora_A": ([4, 8], [Float](repeating: 0, count: 32))], metadata: meta, to: lonely)
         #expect { _ = try LoRAAdapter.read(path: lonely) } throws: { "\($0)".contains("lacks its lora_A or lora_B") }
+
+        let rowless = Self.directory + "/rowless.safetensors"
+        try SafeTensorsWriter.write(["x.qkv.lora_q_A": ([4, 8], [Float](repeating: 0, count: 32)), "x.qkv.lora_q_B": ([2, 4], [Float](repeating: 0, count: 8))],
+                                    metadata: meta, to: rowless)
+        #expect { _ = try LoRAAdapter.read(path: rowless) } throws: { "\($0)".contains("x.qkv.lora_q lacks its _A, _B or _rows tensor") }
+        let badRows = Self.directory + "/bad-rows.safetensors"
+        try SafeTensorsWriter.write(["x.qkv.lora_q_A": ([4, 8], [Float](repeating: 0, count: 32)), "x.qkv.lora_q_B": ([2, 4], [Float](repeating: 0, count: 8)),
+                                     "x.qkv.lora_q_rows": ([2], [3, 3])], metadata: meta, to: badRows)
+        #expect { _ = try LoRAAdapter.read(path: badRows) } throws: { "\($0)".contains("must hold B's 2 distinct row indices") }
 
         let unknownLayer = Self.directory + "/unknown-layer.safetensors"
         try LoRAAdapter(rank: 4, alpha: 4, baseSHA256: String(repeating: "a", count: 64), metadata: [:],

@@ -68,7 +68,7 @@ import Training
             let (x, y) = (p % 256 - 115, p / 256 - 125)
             return x * x + y * y <= 2500 ? 1 : 0
         }
-        let (loss, dLogits) = DecoderTrainer.loss(logits: logits, target: disc, settings: TrainingSettings())
+        let (loss, dLogits) = AdapterTrainer.loss(logits: logits, target: disc, settings: TrainingSettings())
         return (loss, decoder.backward(dLogits, cache: cache).values)
     }
 

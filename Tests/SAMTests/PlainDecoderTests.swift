@@ -105,6 +105,34 @@ import Testing
     }
 
     /// The decoder with the parameter `name` moved by h * direction.
+    /// The image embedding's gradient (what an adapted encoder before the decoder trains on) against central
+    /// differences along random directions, L = sum(logits * R).
+    @Test func embeddingGradientMatchesFiniteDifferences() {
+        var g = Generator(state: 8)
+        let decoder = Self.smallDecoder()
+        func random(_ count: Int) -> [Double] { (0..<count).map { _ in Double.random(in: -1...1, using: &g) } }
+        let (embedding, dense, pe, sparse) = (random(256), random(256), random(256), random(32))
+        let r = random(256)
+        func loss(_ e: [Double]) -> Double {
+            let logits = decoder.forward(embedding: Matrix(rows: 16, columns: 16, values: e), dense: Matrix(rows: 16, columns: 16, values: dense),
+                                         imagePE: Matrix(rows: 16, columns: 16, values: pe), sparse: Matrix(rows: 2, columns: 16, values: sparse)).logits
+            return zip(logits, r).map(*).reduce(0, +)
+        }
+        let cache = decoder.forward(embedding: Matrix(rows: 16, columns: 16, values: embedding), dense: Matrix(rows: 16, columns: 16, values: dense),
+                                    imagePE: Matrix(rows: 16, columns: 16, values: pe), sparse: Matrix(rows: 2, columns: 16, values: sparse)).cache
+        let (gradients, dEmbedding) = decoder.backwardToEmbedding(r, cache: cache)
+        #expect(gradients.values.keys.sorted() == decoder.backward(r, cache: cache).values.keys.sorted())
+        var worst = 0.0
+        for _ in 0..<4 {
+            let direction = random(256), h = 1e-5
+            let numeric = (loss(zip(embedding, direction).map { $0 + h * $1 }) - loss(zip(embedding, direction).map { $0 - h * $1 })) / (2 * h)
+            let analytic = zip(dEmbedding.values, direction).map(*).reduce(0, +)
+            worst = max(worst, abs(numeric - analytic) / max(1e-3, abs(numeric)))
+        }
+        #expect(worst < 1e-6, "the embedding's gradient: worst relative error \(worst)")
+        print("plain decoder, the embedding's gradient: worst relative error \(worst) over 4 directions")
+    }
+
     static func moved(_ decoder: PlainMaskDecoder<Double>, _ name: String, _ direction: [Double], _ h: Double) -> PlainMaskDecoder<Double> {
         var d = decoder
         func move(_ values: inout [Double]) { for i in values.indices { values[i] += h * direction[i] } }

@@ -8,20 +8,20 @@ import Testing
 /// uninterrupted run ends; a checkpoint of other settings or another layout is refused; validation scores Dice per
 /// prompt kind.
 @Suite struct CheckpointResumeTests {
-    static func trainer(steps: Int) -> DecoderTrainer {
-        var decoder = DecoderTrainerTests.smallDecoder()
+    static func trainer(steps: Int) -> AdapterTrainer {
+        var decoder = AdapterTrainerTests.smallDecoder()
         decoder.addLoRA(LoRASettings(rank: 2, seed: 1))
         var settings = TrainingSettings()
         (settings.steps, settings.batch, settings.learningRate) = (steps, 2, 3e-2)
-        return DecoderTrainer(decoder: decoder, imagePE: DecoderTrainerTests.imagePE, settings: settings)
+        return AdapterTrainer(model: TrainableModel(decoder: decoder, imagePE: AdapterTrainerTests.imagePE), settings: settings)
     }
 
-    static func factors(_ trainer: DecoderTrainer) -> [[Float]] {
-        trainer.decoder.loraFactors.flatMap { [$0.lora.a.values, $0.lora.b.values] }
+    static func factors(_ trainer: AdapterTrainer) -> [[Float]] {
+        trainer.model.decoder.loraFactors.flatMap { [$0.lora.a.values, $0.lora.b.values] }
     }
 
     @Test func aResumedRunEndsWhereAnUninterruptedOneEnds() throws {
-        let samples = DecoderTrainerTests.samples()
+        let samples = AdapterTrainerTests.samples()
         var whole = Self.trainer(steps: 10)
         whole.train(samples)
 
@@ -42,21 +42,22 @@ import Testing
         #expect(Self.factors(resumed) != Self.factors(first))
 
         #expect(throws: CheckpointError.self) { try TrainingCheckpoint.read(path: path, fingerprint: "run B") }
-        var otherLayout = DecoderTrainer(decoder: { var d = DecoderTrainerTests.smallDecoder(); d.addLoRA(LoRASettings(rank: 3, seed: 1)); return d }(),
-                                         imagePE: DecoderTrainerTests.imagePE, settings: TrainingSettings())
+        var otherLayout = AdapterTrainer(
+            model: TrainableModel(decoder: { var d = AdapterTrainerTests.smallDecoder(); d.addLoRA(LoRASettings(rank: 3, seed: 1)); return d }(),
+                                  imagePE: AdapterTrainerTests.imagePE), settings: TrainingSettings())
         #expect(throws: CheckpointError.self) { try otherLayout.restore(checkpoint, path: path) }
     }
 
     @Test func validationScoresEachPromptKind() {
-        let samples = DecoderTrainerTests.samples()
-        let decoder = { var d = DecoderTrainerTests.smallDecoder(); d.addLoRA(LoRASettings(rank: 2, seed: 1)); return d }()
+        let samples = AdapterTrainerTests.samples()
+        let decoder = { var d = AdapterTrainerTests.smallDecoder(); d.addLoRA(LoRASettings(rank: 2, seed: 1)); return d }()
         // targets equal to the decoder's own mask score 1; their complements score 0
-        let own = samples.map { s -> DecoderSample in
-            let logits = decoder.forward(embedding: s.embedding.matrix, dense: s.dense, imagePE: DecoderTrainerTests.imagePE, sparse: s.sparse).logits
-            return DecoderSample(embedding: s.embedding, dense: s.dense, sparse: s.sparse, target: logits.map { $0 > 0 ? 1 : 0 }, prompt: .box)
+        let own = samples.map { s -> TrainingSample in
+            let logits = decoder.forward(embedding: s.features.matrix, dense: s.dense, imagePE: AdapterTrainerTests.imagePE, sparse: s.sparse).logits
+            return TrainingSample(features: s.features, dense: s.dense, sparse: s.sparse, target: logits.map { $0 > 0 ? 1 : 0 }, prompt: .box)
         }
-        let inverse = own.map { DecoderSample(embedding: $0.embedding, dense: $0.dense, sparse: $0.sparse, target: $0.target.map { 1 - $0 }, prompt: .point) }
-        let scores = DecoderValidation(samples: own + inverse).score(decoder, imagePE: DecoderTrainerTests.imagePE)
+        let inverse = own.map { TrainingSample(features: $0.features, dense: $0.dense, sparse: $0.sparse, target: $0.target.map { 1 - $0 }, prompt: .point) }
+        let scores = ValidationSet(samples: own + inverse).score(TrainableModel(decoder: decoder, imagePE: AdapterTrainerTests.imagePE))
         #expect(scores[.box] == 1 && scores[.point] == 0, "\(scores)")
     }
 }

@@ -13,7 +13,8 @@ public enum TrainingPrompts: String, Sendable, CaseIterable {
 }
 
 /// Training samples from training slices (exemplars and synthesized ones): each slice encoded once by the frozen
-/// encoder (its embedding kept in half precision), and per target on it a few prompts, derived as the test-time
+/// encoder (its embedding kept in half precision, or, when the encoder's last stage trains, that stage's input), and
+/// per target on it a few prompts, derived as the test-time
 /// strategies derive them (LabelMapPrompts' slice boxes, furthest and random points), with the target mask in the
 /// model's frame.
 public enum FinetuneSamples {
@@ -24,26 +25,28 @@ public enum FinetuneSamples {
     /// all held at once); `progress` hears each encoded slice. `variants` random prompts join each exact one
     /// (0 for validation: the exact box and the furthest point only).
     public static func make(count: Int, slice: (Int) -> TrainingSlice, model: LiteMedSAM, prompts: TrainingPrompts, seed: UInt64,
-                            variants: Int = variants, progress: () -> Void = {}) throws -> [DecoderSample] {
+                            variants: Int = variants, place: AdaptationPlace = .decoder, progress: () -> Void = {}) throws -> [TrainingSample] {
         let frameSize = model.spec.frameSize
         let noMask = model.promptEmbeddings(ModelPrompt(box: [0, 0, 1, 1])).dense
         let dense = Matrix<Float>(rows: noMask.shape[0], columns: noMask.shape[1], values: noMask.data)
-        var samples: [DecoderSample] = []
+        var samples: [TrainingSample] = []
         var random = SeededRandom(seed: seed)
         for start in stride(from: 0, to: count, by: 2) {
             let batch = (start..<min(count, start + 2)).map(slice)
             let frames = batch.map { s in
                 PreparedSlice(ImageSlice(width: s.image.width, height: s.image.height, pixels: s.image.pixels.map { $0 * 255 }), frame: frameSize)
             }
-            for ((trainingSlice, frame), embedding) in zip(zip(batch, frames), model.encode(frames.map(\.input))) {
+            let inputs = frames.map(\.input)
+            let encoded = place.adaptsEncoder ? model.encodeToLastStage(inputs) : model.encode(inputs)
+            for ((trainingSlice, frame), features) in zip(zip(batch, frames), encoded) {
                 progress()
-                let stored = StoredEmbedding(Matrix(rows: embedding.count / embedding.shape.last!, columns: embedding.shape.last!, values: embedding.data))
+                let stored = StoredFeatures(Matrix(rows: features.count / features.shape.last!, columns: features.shape.last!, values: features.data))
                 for t in trainingSlice.masks.indices where trainingSlice.area(t) >= ExemplarSelection.minimumArea {
                     let target = StoredTarget(frame.frameMask(trainingSlice.masks[t]))
                     for prompt in try modelPrompts(mask: trainingSlice.masks[t], width: frame.originalWidth, height: frame.originalHeight,
                                                    frame: frame, kind: prompts, variants: variants, random: &random) {
                         let sparse = model.promptEmbeddings(prompt).sparse
-                        samples.append(DecoderSample(embedding: stored, dense: dense,
+                        samples.append(TrainingSample(features: stored, dense: dense,
                                                      sparse: Matrix(rows: sparse.shape[0], columns: sparse.shape[1], values: sparse.data),
                                                      target: target, prompt: prompt.box == nil ? .point : .box))
                     }

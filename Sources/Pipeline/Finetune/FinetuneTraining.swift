@@ -4,12 +4,12 @@ import Tensor
 import Training
 import Volume
 
-/// The training loop of `volsam finetune` around DecoderTrainer: the step log, validation after every epoch (and
+/// The training loop of `volsam finetune` around AdapterTrainer: the step log, validation after every epoch (and
 /// before the first step), a checkpoint every few minutes (atomic; removed when the run ends) and `--resume` from it.
 struct FinetuneTraining {
-    var trainer: DecoderTrainer
-    let samples: [DecoderSample]
-    let validation: DecoderValidation?
+    var trainer: AdapterTrainer
+    let samples: [TrainingSample]
+    let validation: ValidationSet?
     let stepsPerEpoch: Int
     let checkpointPath: String
     let checkpointSeconds: Double
@@ -19,7 +19,7 @@ struct FinetuneTraining {
     private(set) var steps: [TrainingStep] = []
     private(set) var scores: [ValidationScore] = []
 
-    init(trainer: DecoderTrainer, samples: [DecoderSample], validation: DecoderValidation?, stepsPerEpoch: Int, checkpointPath: String,
+    init(trainer: AdapterTrainer, samples: [TrainingSample], validation: ValidationSet?, stepsPerEpoch: Int, checkpointPath: String,
          checkpointSeconds: Double, fingerprint: String) {
         (self.trainer, self.samples, self.validation, self.stepsPerEpoch) = (trainer, samples, validation, stepsPerEpoch)
         (self.checkpointPath, self.checkpointSeconds, self.fingerprint) = (checkpointPath, checkpointSeconds, fingerprint)
@@ -48,7 +48,7 @@ struct FinetuneTraining {
 
     mutating func validate() {
         guard let validation else { return }
-        let dice = validation.score(trainer.decoder, imagePE: trainer.imagePE)
+        let dice = validation.score(trainer.model)
         let score = ValidationScore(step: trainer.step, epoch: Double(trainer.step) / Double(stepsPerEpoch), samples: validation.samples.count,
                                     box: dice[.box], point: dice[.point])
         scores.append(score)

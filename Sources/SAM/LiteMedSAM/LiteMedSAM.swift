@@ -56,6 +56,12 @@ public final class LiteMedSAM: @unchecked Sendable {
     /// throughput than splitting every kernel of one image; the same embeddings).
     public func encode(_ images: [Tensor]) -> [Tensor] { ParallelLoop.jobs(count: images.count) { encoder(images[$0]) } }
 
+    /// The input of the encoder's last attention stage [64, 64, 320] for each image (what stays frozen when that
+    /// stage and the neck train: PlainEncoderSuffix takes it to the embedding), several images as `encode` does.
+    public func encodeToLastStage(_ images: [Tensor]) -> [Tensor] {
+        ParallelLoop.jobs(count: images.count) { encoder.prefix(images[$0], upTo: spec.encoderDims.count - 1) }
+    }
+
     /// Low-resolution logits [256, 256] and predicted IoU for one prompt against an embedding.
     /// `multimask`: the three multimask outputs instead of the single one.
     public func decode(embedding: Tensor, prompt: ModelPrompt, multimask: Bool = false) -> (logits: [Tensor], iou: [Float]) {

@@ -46,4 +46,28 @@ public struct PlainEncoderSuffix<S: TrainingScalar>: Sendable {
         var dy = neck.backward(dEmbedding, cache: c.neck, into: &g)
         for (block, cache) in zip(blocks, c.blocks).reversed() { dy = block.backward(dy, cache: cache, into: &g) }
     }
+
+    /// LoRA of `settings`' rank and scale on every block's per-head q and v rows of qkv (A kaiming-uniform from the
+    /// seed's own stream, apart from the decoder's; B zero, so the untrained LoRA leaves the encoder as it was).
+    public mutating func addLoRA(_ settings: LoRASettings) {
+        var random = SeededRandom(seed: settings.seed, label: 1, slice: 0)
+        for i in blocks.indices { blocks[i].addQueryValueLoRA(rank: settings.rank, scale: S(settings.scale), random: &random) }
+    }
+
+    /// Visits every LoRA factor (NAME.lora_q_A, NAME.lora_q_B, NAME.lora_v_A, NAME.lora_v_B of each block's qkv), in a
+    /// fixed order, to read or update it.
+    public mutating func visitLoRA(_ body: (String, inout [S]) -> Void) {
+        for i in blocks.indices {
+            for j in blocks[i].qkv.rowLoRAs.indices {
+                let name = blocks[i].qkv.name + ".lora_" + blocks[i].qkv.rowLoRAs[j].tag
+                body(name + "_A", &blocks[i].qkv.rowLoRAs[j].a.values)
+                body(name + "_B", &blocks[i].qkv.rowLoRAs[j].b.values)
+            }
+        }
+    }
+
+    /// Every row LoRA, by the adapted layer's checkpoint name, in visiting order.
+    public var rowLoRAFactors: [(layer: String, lora: RowLowRankUpdate<S>)] {
+        blocks.flatMap { block in block.qkv.rowLoRAs.map { (block.qkv.name, $0) } }
+    }
 }

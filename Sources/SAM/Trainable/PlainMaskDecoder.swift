@@ -90,11 +90,18 @@ public struct PlainMaskDecoder<S: TrainingScalar>: Sendable {
                               convolved2: convolved2, upscaled: upscaled, hyperInputs: hyperInputs, hyper: hyper))
     }
 
-    /// The gradients of the trainable parameters from the logits' gradient (the tokens and the image embedding are
-    /// inputs here: their gradients are formed on the way, not kept).
+    /// The gradients of the trainable parameters from the logits' gradient.
     @_specialize(exported: true, where S == Float)
     @_specialize(exported: true, where S == Double)
     public func backward(_ dLogits: [S], cache c: Cache) -> ParameterGradients<S> {
+        backwardToEmbedding(dLogits, cache: c).gradients
+    }
+
+    /// The gradients of the trainable parameters and the image embedding's gradient (what an adapted encoder before
+    /// the decoder trains on) from the logits' gradient.
+    @_specialize(exported: true, where S == Float)
+    @_specialize(exported: true, where S == Double)
+    public func backwardToEmbedding(_ dLogits: [S], cache c: Cache) -> (gradients: ParameterGradients<S>, dEmbedding: Matrix<S>) {
         var g = ParameterGradients<S>()
         let pixels = Matrix(rows: dLogits.count, columns: 1, values: dLogits)
         // logits = upscaled . hyper
@@ -123,6 +130,6 @@ public struct PlainMaskDecoder<S: TrainingScalar>: Sendable {
         for (block, cache) in zip(blocks, c.blocks).reversed() {
             (dQueries, dKeys) = block.backward(dQueries: dQueries, dKeys: dKeys, cache: cache, into: &g)
         }
-        return g
+        return (g, dKeys)  // the first keys are embedding + dense
     }
 }

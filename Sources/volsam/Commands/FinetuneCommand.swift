@@ -8,7 +8,7 @@ import Training
 /// `volsam finetune`: a LoRA adapter for the mask decoder from a few labelled slices.
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Adapt the model to a structure from labelled exemplars: a LoRA, Med-SA or S-SAM adapter for the mask decoder.",
+        abstract: "Adapt the model to a structure from labelled exemplars: a LoRA, Med-SA or S-SAM adapter (decoder; LoRA also encoder).",
         discussion: """
         Exemplar slices are picked from the training cases (--case pairs, or the labelled cases of a --dataset \
         folder; seeded; slices where the target covers 10 pixels or \
@@ -17,7 +17,8 @@ struct Finetune: ParsableCommand {
         frozen encoder, and the decoder's attention q and v projections get a LoRA (Cheap Lunch's recipe: rank 4, \
         cross-entropy + 0.8 Dice, AdamW 1e-3 with warm-up and exponential decay; --method adapter trains Med-SA's \
         bottleneck adapters after every attention and beside every MLP instead, --method svd the projections' \
-        singular values and the layer norms, as S-SAM), trained with the prompts \
+        singular values and the layer norms, as S-SAM; --where encoder or both puts a LoRA on the per-head q and v \
+        of the encoder's last stage too, caching each slice's input to that stage), trained with the prompts \
         `segment` derives (boxes with up to 5 px of jitter, furthest and random points). Use the adapter with \
         `segment --adapter` or `batch --adapter`. Never score on a case you trained on. Writes OUT.safetensors, \
         OUT.log.csv (loss per step), OUT.run.json (provenance) and with --validate OUT.validation.csv; while it \
@@ -55,6 +56,12 @@ struct Finetune: ParsableCommand {
     @Option(name: .long, help: "lora (W + B A on the attention q and v projections), adapter (Med-SA: 256 -> 64 -> 256 bottlenecks after each attention and beside each MLP) or svd (S-SAM: the projections' singular values and the layer norms).")
     var method: AdaptationMethod = .lora
 
+    @Option(name: .customLong("where"), help: """
+        What adapts: decoder, encoder (a LoRA on the per-head q and v of the encoder's last stage; that stage and the \
+        neck then run on every training step) or both. encoder and both need --method lora.
+        """)
+    var place: AdaptationPlace = .decoder
+
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("LoRA rank (default 4).", valueName: "r"))
     var rank: Int?
 
@@ -71,6 +78,9 @@ struct Finetune: ParsableCommand {
         guard output.hasSuffix(".safetensors") else { throw ValidationError("-o must end in .safetensors, not '\(output)'") }
         if steps != nil && epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
         if rank != nil && method != .lora { throw ValidationError("--rank is the LoRA's; --method \(method.rawValue) has none") }
+        if place.adaptsEncoder && method != .lora {
+            throw ValidationError("--where \(place.rawValue) adapts the encoder with a LoRA; --method \(method.rawValue) is the decoder's only")
+        }
         for (name, value, low, high) in [("--steps", steps ?? 1, 1, 1_000_000), ("--epochs", epochs ?? 1, 1, 10_000), ("--batch", batch, 1, 256),
                                          ("--rank", rank ?? 4, 1, 64), ("--validate", validationSlices, 0, 4096)]
         where value < low || value > high {
@@ -85,7 +95,7 @@ struct Finetune: ParsableCommand {
     func run() throws {
         var request = FinetuneRun.Request(output: output)
         (request.data, request.prompts) = (data.request, prompts)
-        (request.method, request.lora) = (method, LoRASettings(rank: rank ?? 4, seed: data.seed))
+        (request.method, request.place, request.lora) = (method, place, LoRASettings(rank: rank ?? 4, seed: data.seed))
         (request.training.steps, request.training.batch, request.training.learningRate) = (steps ?? 300, batch, lr)
         (request.training.loss, request.training.seed) = (loss, data.seed)
         (request.epochs, request.validate, request.resume, request.checkpointSeconds) = (epochs, validationSlices, resume, checkpointMinutes * 60)
@@ -111,4 +121,5 @@ struct Finetune: ParsableCommand {
 
 extension TrainingPrompts: ExpressibleByArgument {}
 extension AdaptationMethod: ExpressibleByArgument {}
+extension AdaptationPlace: ExpressibleByArgument {}
 extension TrainingSettings.Loss: ExpressibleByArgument {}

@@ -3,18 +3,18 @@ import Parallelism
 import SAM
 import Tensor
 
-/// Held-out slices scored while training: the mean Dice of the decoder's mask (logit > 0 in the model frame)
-/// against each sample's target, per prompt kind.
-public struct DecoderValidation: Sendable {
-    public let samples: [DecoderSample]
+/// Held-out slices scored while training: the mean Dice of the model's mask (logit > 0 in the model frame) against
+/// each sample's target, per prompt kind.
+public struct ValidationSet: Sendable {
+    public let samples: [TrainingSample]
 
-    public init(samples: [DecoderSample]) { self.samples = samples }
+    public init(samples: [TrainingSample]) { self.samples = samples }
 
     /// Mean Dice per prompt kind present (a sample whose mask and target are both empty counts 1).
-    public func score(_ decoder: PlainMaskDecoder<Float>, imagePE: Matrix<Float>) -> [DecoderSample.Prompt: Double] {
+    public func score(_ model: TrainableModel) -> [TrainingSample.Prompt: Double] {
         let dice = ParallelLoop.jobs(count: samples.count) { i -> Double in
             let sample = samples[i]
-            let logits = decoder.forward(embedding: sample.embedding.matrix, dense: sample.dense, imagePE: imagePE, sparse: sample.sparse).logits
+            let logits = model.logits(sample)
             var (both, predicted, target) = (0.0, 0.0, 0.0)
             for (z, t) in zip(logits, sample.target) {
                 let p: Float = z > 0 ? 1 : 0
@@ -22,7 +22,7 @@ public struct DecoderValidation: Sendable {
             }
             return predicted + target > 0 ? 2 * both / (predicted + target) : 1
         }
-        var sums: [DecoderSample.Prompt: (Double, Int)] = [:]
+        var sums: [TrainingSample.Prompt: (Double, Int)] = [:]
         for (sample, d) in zip(samples, dice) { sums[sample.prompt, default: (0, 0)] = (sums[sample.prompt, default: (0, 0)].0 + d, sums[sample.prompt, default: (0, 0)].1 + 1) }
         return sums.mapValues { $0.0 / Double($0.1) }
     }

@@ -3,54 +3,6 @@ import Parallelism
 import SAM
 import Tensor
 
-/// A frozen image embedding kept in half precision (2 MB for LiteMedSAM's 64 x 64 x 256, so a thousand
-/// synthesized slices fit in 2 GB), shared by the samples of a slice; widened to Float when a sample is used.
-public final class StoredEmbedding: Sendable {
-    public let rows: Int, columns: Int
-    let values: [Float16]
-
-    public init(_ matrix: Matrix<Float>) {
-        (rows, columns) = (matrix.rows, matrix.columns)
-        values = matrix.values.map { Float16($0) }
-    }
-
-    public var matrix: Matrix<Float> { Matrix(rows: rows, columns: columns, values: values.map { Float($0) }) }
-}
-
-/// A 0/1 target mask kept as bytes (a quarter of its Float size), shared by the prompts of a target.
-public final class StoredTarget: Sendable {
-    let bytes: [UInt8]
-
-    public init(_ values: [Float]) { bytes = values.map { $0 > 0.5 ? 1 : 0 } }
-
-    public var values: [Float] { bytes.map { Float($0) } }
-}
-
-/// One training sample of the decoder: a frozen slice embedding (shared by the prompts of a slice), a prompt's sparse
-/// tokens and dense embedding, and the target mask in the model's frame (frame x frame, 0/1, zero in the padding;
-/// shared by the prompts of a target).
-public struct DecoderSample: Sendable {
-    /// The kind of prompt (validation reports each kind's Dice).
-    public enum Prompt: String, Sendable { case box, point }
-
-    public let embedding: StoredEmbedding
-    public let dense: Matrix<Float>
-    public let sparse: Matrix<Float>
-    public let storedTarget: StoredTarget
-    public let prompt: Prompt
-
-    public init(embedding: StoredEmbedding, dense: Matrix<Float>, sparse: Matrix<Float>, target: StoredTarget, prompt: Prompt = .box) {
-        (self.embedding, self.dense, self.sparse, self.storedTarget, self.prompt) = (embedding, dense, sparse, target, prompt)
-    }
-
-    public init(embedding: StoredEmbedding, dense: Matrix<Float>, sparse: Matrix<Float>, target: [Float], prompt: Prompt = .box) {
-        self.init(embedding: embedding, dense: dense, sparse: sparse, target: StoredTarget(target), prompt: prompt)
-    }
-
-    /// The target mask as 0/1 Floats.
-    public var target: [Float] { storedTarget.values }
-}
-
 /// What to optimize and how: the loss (cross-entropy + diceWeight x Dice, or focal + Dice), AdamW with a warm-up and
 /// exponential decay, gradient clipping, seeded batches.
 public struct TrainingSettings: Sendable, Equatable {
@@ -85,16 +37,15 @@ public struct TrainingStep: Sendable {
     }
 }
 
-/// Trains the LoRA factors of a plain decoder on decoder samples; the rest stays frozen.
-public struct DecoderTrainer {
-    public var decoder: PlainMaskDecoder<Float>
-    public let imagePE: Matrix<Float>
+/// Trains what a TrainableModel adapts (LoRA factors, adapters or singular-value tunings); the rest stays frozen.
+public struct AdapterTrainer {
+    public var model: TrainableModel
     public let settings: TrainingSettings
     public internal(set) var optimizer: AdamW
     public private(set) var step = 0
 
-    public init(decoder: PlainMaskDecoder<Float>, imagePE: Matrix<Float>, settings: TrainingSettings) {
-        (self.decoder, self.imagePE, self.settings) = (decoder, imagePE, settings)
+    public init(model: TrainableModel, settings: TrainingSettings) {
+        (self.model, self.settings) = (model, settings)
         optimizer = AdamW(weightDecay: settings.weightDecay)
     }
 
@@ -114,7 +65,7 @@ public struct DecoderTrainer {
     /// Runs the remaining steps (up to step `until` when given) over `samples` (batches drawn with the step's own
     /// seeded generator, so a resumed run draws what an uninterrupted one would); `progress` hears each step, and
     /// returning false stops after it.
-    public mutating func train(_ samples: [DecoderSample], until: Int? = nil, progress: (TrainingStep) -> Bool = { _ in true }) {
+    public mutating func train(_ samples: [TrainingSample], until: Int? = nil, progress: (TrainingStep) -> Bool = { _ in true }) {
         precondition(!samples.isEmpty, "no training samples")
         let schedule = LearningRateSchedule(peak: settings.learningRate, warmup: max(1, Int(Double(settings.steps) * settings.warmupFraction)),
                                             total: settings.steps, final: settings.finalLearningRate)
@@ -122,13 +73,8 @@ public struct DecoderTrainer {
             let started = Date()
             var random = SeededRandom(seed: settings.seed, label: 0, slice: step)
             let batch = (0..<settings.batch).map { _ in samples[random.below(samples.count)] }
-            let (model, pe, options) = (decoder, imagePE, settings)
-            let results = ParallelLoop.jobs(count: batch.count) { i -> (Double, [String: [Float]]) in
-                let sample = batch[i]
-                let (logits, cache) = model.forward(embedding: sample.embedding.matrix, dense: sample.dense, imagePE: pe, sparse: sample.sparse)
-                let (loss, gradient) = Self.loss(logits: logits, target: sample.target, settings: options)
-                return (loss, model.backward(gradient, cache: cache).values)
-            }
+            let (current, options) = (model, settings)
+            let results = ParallelLoop.jobs(count: batch.count) { current.lossAndGradients(batch[$0], settings: options) }
             var gradients: [String: [Float]] = [:]
             for (_, g) in results {
                 for (name, values) in g { gradients[name] = gradients[name].map { zip($0, values).map { $0 + $1 } } ?? values }
@@ -139,12 +85,12 @@ public struct DecoderTrainer {
             let rate = schedule.rate(at: step)
             var adam = optimizer
             adam.beginStep()
-            decoder.visitTrainable { name, values in
+            model.visitTrainable { name, values in
                 if let gradient = gradients[name] { adam.update(name, &values, gradient: gradient, learningRate: rate) }
             }
             optimizer = adam
             step += 1
-            let record = TrainingStep(step: step, loss: results.map(\.0).reduce(0, +) / Double(results.count), learningRate: rate,
+            let record = TrainingStep(step: step, loss: results.map(\.loss).reduce(0, +) / Double(results.count), learningRate: rate,
                                       gradientNorm: norm, seconds: Date().timeIntervalSince(started))
             if !progress(record) { return }
         }
