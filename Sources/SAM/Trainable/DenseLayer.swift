@@ -72,17 +72,19 @@ public struct DenseLayer<S: TrainingScalar>: Sendable {
     @_specialize(exported: true, where S == Double)
     public func forward(_ x: Matrix<S>) -> Matrix<S> {
         var y = DenseOp.forward(x, weight: weight, bias: bias)
-        if let lora {
-            let update = x.multiplied(by: lora.a, transposeOther: true).multiplied(by: lora.b, transposeOther: true)
-            for i in y.values.indices { y.values[i] += lora.scale * update.values[i] }
-        }
-        for update in rowLoRAs {
-            let part = x.multiplied(by: update.a, transposeOther: true).multiplied(by: update.b, transposeOther: true)
+        for (a, b, scale, rows, _) in lowRankUpdates {
+            let part = x.multiplied(by: a, transposeOther: true).multiplied(by: b, transposeOther: true)
             for n in 0..<y.rows {
-                for (j, row) in update.rows.enumerated() { y.values[n * y.columns + row] += update.scale * part.values[n * part.columns + j] }
+                for (j, row) in rows.enumerated() { y.values[n * y.columns + row] += scale * part.values[n * part.columns + j] }
             }
         }
         return y
+    }
+
+    /// Every LoRA as (A, B, scale, the output rows it adds to, its tensors' stem NAME.lora or NAME.lora_TAG).
+    var lowRankUpdates: [(a: Matrix<S>, b: Matrix<S>, scale: S, rows: [Int], stem: String)] {
+        (lora.map { [($0.a, $0.b, $0.scale, Array(0..<outputs), name + ".lora")] } ?? [])
+            + rowLoRAs.map { ($0.a, $0.b, $0.scale, $0.rows, name + ".lora_" + $0.tag) }
     }
 
     /// The weight with every row LoRA merged in (W[rows] + scale B A), for the fused engine.
@@ -111,23 +113,18 @@ public struct DenseLayer<S: TrainingScalar>: Sendable {
             gradients.add(name + ".svd_scale", dScale)
             gradients.add(name + ".svd_shift", dShift)
         }
-        if let lora {
-            // y += s (x A^T) B^T: dB = s dy^T (x A^T), dA = s (dy B)^T x, dx += s (dy B) A
-            let xa = x.multiplied(by: lora.a, transposeOther: true), dyb = dy.multiplied(by: lora.b)
-            gradients.add(name + ".lora_B", dy.multiplied(by: xa, transposeSelf: true).values.map { $0 * lora.scale })
-            gradients.add(name + ".lora_A", dyb.multiplied(by: x, transposeSelf: true).values.map { $0 * lora.scale })
-            let back = dyb.multiplied(by: lora.a)
-            for i in dx.values.indices { dx.values[i] += lora.scale * back.values[i] }
-        }
-        for update in rowLoRAs {
-            // the same on dy's columns `rows`
-            var dyRows = Matrix<S>(zeros: dy.rows, update.rows.count)
-            for n in 0..<dy.rows { for (j, row) in update.rows.enumerated() { dyRows.values[n * update.rows.count + j] = dy.values[n * dy.columns + row] } }
-            let xa = x.multiplied(by: update.a, transposeOther: true), dyb = dyRows.multiplied(by: update.b)
-            gradients.add(name + ".lora_\(update.tag)_B", dyRows.multiplied(by: xa, transposeSelf: true).values.map { $0 * update.scale })
-            gradients.add(name + ".lora_\(update.tag)_A", dyb.multiplied(by: x, transposeSelf: true).values.map { $0 * update.scale })
-            let back = dyb.multiplied(by: update.a)
-            for i in dx.values.indices { dx.values[i] += update.scale * back.values[i] }
+        for (a, b, scale, rows, stem) in lowRankUpdates {
+            // y[:, rows] += s (x A^T) B^T: dB = s dy_r^T (x A^T), dA = s (dy_r B)^T x, dx += s (dy_r B) A, dy_r = dy[:, rows]
+            var dyRows = dy
+            if rows.count != dy.columns || rows.enumerated().contains(where: { $0.offset != $0.element }) {
+                dyRows = Matrix<S>(zeros: dy.rows, rows.count)
+                for n in 0..<dy.rows { for (j, row) in rows.enumerated() { dyRows.values[n * rows.count + j] = dy.values[n * dy.columns + row] } }
+            }
+            let xa = x.multiplied(by: a, transposeOther: true), dyb = dyRows.multiplied(by: b)
+            gradients.add(stem + "_B", dyRows.multiplied(by: xa, transposeSelf: true).values.map { $0 * scale })
+            gradients.add(stem + "_A", dyb.multiplied(by: x, transposeSelf: true).values.map { $0 * scale })
+            let back = dyb.multiplied(by: a)
+            for i in dx.values.indices { dx.values[i] += scale * back.values[i] }
         }
         return dx
     }
