@@ -78,6 +78,17 @@ import Testing
                            Self.numeric(x.values) { Self.dot(ActivationOp.relu(reshape($0)), r) }) < Self.tolerance)
     }
 
+    /// Float's GELU and its backward run 8 lanes at a time through the engine's erf and exp: within float accuracy
+    /// of the definition in Double, over [-10, 10] and a length that leaves a tail.
+    @Test func floatGELUMatchesTheDefinition() {
+        let x = (0..<1001).map { Double($0) / 50 - 10 }, dy = x.map { 0.3 + 0.1 * sin($0) }
+        let (forward, backward) = (Float.gelu(x.map(Float.init)), Float.geluBackward(dy.map(Float.init), x: x.map(Float.init)))
+        let (expected, expectedBackward) = (Double.gelu(x), Double.geluBackward(dy, x: x))
+        let worst = zip(forward, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max()!
+        let worstBackward = zip(backward, expectedBackward).map { abs(Double($0) - $1) / max(1, abs($1)) }.max()!
+        #expect(worst < 1e-6 && worstBackward < 1e-6, "GELU \(worst), its backward \(worstBackward)")
+    }
+
     /// Two heads, a relative-position bias, different query and key counts.
     @Test func attention() {
         var g = Generator(state: 4)

@@ -85,16 +85,13 @@ public enum LayerNormOp {
 public enum ActivationOp {
     @inlinable
     public static func gelu<S>(_ x: Matrix<S>) -> Matrix<S> {
-        Matrix(rows: x.rows, columns: x.columns, values: x.values.map { v in v / 2 * (1 + S.erf(v / S(2).squareRoot())) })
+        Matrix(rows: x.rows, columns: x.columns, values: S.gelu(x.values))
     }
 
     /// d GELU / dx = Phi(x) + x phi(x).
     @inlinable
     public static func geluBackward<S>(_ dy: Matrix<S>, x: Matrix<S>) -> Matrix<S> {
-        let invSqrt2 = 1 / S(2).squareRoot(), invSqrt2Pi = 1 / (2 * S.pi).squareRoot()
-        return Matrix(rows: x.rows, columns: x.columns, values: zip(dy.values, x.values).map { g, v in
-            g * ((1 + S.erf(v * invSqrt2)) / 2 + v * invSqrt2Pi * S.exp(-v * v / 2))
-        })
+        Matrix(rows: x.rows, columns: x.columns, values: S.geluBackward(dy.values, x: x.values))
     }
 
     @inlinable

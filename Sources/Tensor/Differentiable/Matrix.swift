@@ -30,12 +30,16 @@ public struct Matrix<Scalar: TrainingScalar>: Sendable, Equatable {
         let (m, k) = transposeSelf ? (columns, rows) : (rows, columns)
         let (k2, n) = transposeOther ? (other.columns, other.rows) : (other.rows, other.columns)
         precondition(k == k2, "inner dimensions \(k) and \(k2) differ")
-        var out = Matrix(zeros: m, n)
-        values.withUnsafeBufferPointer { a in other.values.withUnsafeBufferPointer { b in out.values.withUnsafeMutableBufferPointer { c in
-            Scalar.gemm(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: m, n: n, k: k, transposeA: transposeSelf,
-                        transposeB: transposeOther, beta: 0)
-        } } }
-        return out
+        guard k > 0 else { return Matrix(zeros: m, n) }
+        // every entry is written by the product (beta 0), so the output starts uninitialized
+        let product = [Scalar](unsafeUninitializedCapacity: m * n) { c, initialized in
+            values.withUnsafeBufferPointer { a in other.values.withUnsafeBufferPointer { b in
+                Scalar.gemm(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: m, n: n, k: k, transposeA: transposeSelf,
+                            transposeB: transposeOther, beta: 0)
+            } }
+            initialized = m * n
+        }
+        return Matrix(rows: m, columns: n, values: product)
     }
 
     /// Element-wise sum.
@@ -56,15 +60,23 @@ public struct Matrix<Scalar: TrainingScalar>: Sendable, Equatable {
     /// Columns [first, first + count) as a matrix of their own (one head of a multi-head layout).
     @inlinable
     public func columns(_ first: Int, _ count: Int) -> Matrix {
-        var out = Matrix(zeros: rows, count)
-        for r in 0..<rows { for c in 0..<count { out.values[r * count + c] = values[r * columns + first + c] } }
-        return out
+        precondition(first >= 0 && first + count <= columns)
+        let part = [Scalar](unsafeUninitializedCapacity: rows * count) { out, initialized in
+            values.withUnsafeBufferPointer { v in
+                for r in 0..<rows { (out.baseAddress! + r * count).initialize(from: v.baseAddress! + r * columns + first, count: count) }
+            }
+            initialized = rows * count
+        }
+        return Matrix(rows: rows, columns: count, values: part)
     }
 
     /// Writes `part` into columns [first, first + part.columns).
     @inlinable
     public mutating func setColumns(_ first: Int, _ part: Matrix) {
-        precondition(part.rows == rows && first + part.columns <= columns)
-        for r in 0..<rows { for c in 0..<part.columns { values[r * columns + first + c] = part.values[r * part.columns + c] } }
+        precondition(part.rows == rows && first >= 0 && first + part.columns <= columns)
+        let (width, stride) = (part.columns, columns)
+        values.withUnsafeMutableBufferPointer { v in part.values.withUnsafeBufferPointer { p in
+            for r in 0..<rows { (v.baseAddress! + r * stride + first).update(from: p.baseAddress! + r * width, count: width) }
+        } }
     }
 }

@@ -11,6 +11,20 @@ public protocol TrainingScalar: BinaryFloatingPoint, Sendable {
     static func log(_ x: Self) -> Self
     static func erf(_ x: Self) -> Self
     static func pow(_ x: Self, _ y: Self) -> Self
+    /// GELU (exact erf form) of every value.
+    static func gelu(_ x: [Self]) -> [Self]
+    /// dy * GELU'(x) = dy (Phi(x) + x phi(x)), value by value.
+    static func geluBackward(_ dy: [Self], x: [Self]) -> [Self]
+}
+
+extension TrainingScalar {
+    /// The definition, value by value (Double's; Float runs vector kernels).
+    public static func gelu(_ x: [Self]) -> [Self] { x.map { v in v / 2 * (1 + erf(v / Self(2).squareRoot())) } }
+
+    public static func geluBackward(_ dy: [Self], x: [Self]) -> [Self] {
+        let invSqrt2 = 1 / Self(2).squareRoot(), invSqrt2Pi = 1 / (2 * Self.pi).squareRoot()
+        return zip(dy, x).map { g, v in g * ((1 + erf(v * invSqrt2)) / 2 + v * invSqrt2Pi * exp(-v * v / 2)) }
+    }
 }
 
 extension Float: TrainingScalar {
@@ -22,6 +36,36 @@ extension Float: TrainingScalar {
     public static func log(_ x: Float) -> Float { Foundation.log(x) }
     public static func erf(_ x: Float) -> Float { Foundation.erf(x) }
     public static func pow(_ x: Float, _ y: Float) -> Float { Foundation.pow(x, y) }
+
+    /// 8 values at a time through the engine's float-accurate erf and exp (VectorMath); the last few by the definition.
+    public static func gelu(_ x: [Float]) -> [Float] {
+        lanewise(x, x) { v, _ in VectorMath<SIMD8<Float>>.gelu(v) } scalar: { v, _ in v / 2 * (1 + Foundation.erf(v / Float(2).squareRoot())) }
+    }
+
+    public static func geluBackward(_ dy: [Float], x: [Float]) -> [Float] {
+        let (invSqrt2, invSqrt2Pi): (Float, Float) = (1 / Float(2).squareRoot(), 1 / (2 * Float.pi).squareRoot())
+        return lanewise(dy, x) { g, v in
+            let phi = (VectorMath<SIMD8<Float>>.erf(v * invSqrt2) + 1) * 0.5
+            return g * phi.addingFusedProduct(v * invSqrt2Pi, VectorMath<SIMD8<Float>>.exp(v * v * -0.5))
+        } scalar: { g, v in g * ((1 + Foundation.erf(v * invSqrt2)) / 2 + v * invSqrt2Pi * Foundation.exp(-v * v / 2)) }
+    }
+
+    /// f(a, b) over two arrays of one length, 8 lanes at a time, the rest by `scalar`.
+    static func lanewise(_ a: [Float], _ b: [Float], _ vector: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>,
+                         scalar: (Float, Float) -> Float) -> [Float] {
+        precondition(a.count == b.count, "two arrays of one length")
+        return [Float](unsafeUninitializedCapacity: a.count) { out, initialized in
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
+                var i = 0
+                while i + 8 <= a.count {
+                    vector(SIMD8.load(a.baseAddress! + i), SIMD8.load(b.baseAddress! + i)).store(out.baseAddress! + i)
+                    i += 8
+                }
+                while i < a.count { out[i] = scalar(a[i], b[i]); i += 1 }
+            } }
+            initialized = a.count
+        }
+    }
 }
 
 extension Double: TrainingScalar {
