@@ -36,22 +36,18 @@ import Training
         encoder.addLoRA(LoRASettings(rank: meta.rank, alpha: meta.alpha))
         #expect(encoder.rowLoRAFactors.map { "\($0.layer) \($0.lora.tag)" } == meta.loras.map { "\($0.name) \($0.tag)" }, "PyTorch's order")
         var index = 0
-        encoder.visitLoRA { name, values in  // the formula of dump_lora_gradients.factors, LoRA index / 2
-            let (lora, n) = (meta.loras[index / 2], Double(index / 2))
-            values = name.hasSuffix("_A")
-                ? (0..<(meta.rank * lora.inputs)).map { j in Float(0.05 * sin(0.1 * Double(j / lora.inputs + 1) * Double(j % lora.inputs + 1) + n)) }
-                : (0..<(lora.rows * meta.rank)).map { j in Float(0.02 * cos(0.3 * Double(j / meta.rank + 1) + 0.7 * Double(j % meta.rank + 1) + n)) }
+        encoder.visitLoRA { name, values in
+            let lora = meta.loras[index / 2]
+            values = LoRAGradientParityTests.formulaFactor(a: name.hasSuffix("_A"), rank: meta.rank, inputs: lora.inputs, outputs: lora.rows,
+                                                           index: index / 2)
             index += 1
         }
         let pe = model.imagePositionalEncoding, (sparse, dense) = model.promptEmbeddings(ModelPrompt(box: meta.box))
         let trainable = TrainableModel(decoder: try PlainModelLoader.maskDecoder(), encoder: encoder,
                                        imagePE: Matrix(rows: 4096, columns: 256, values: pe.data))
-        let disc = (0..<65536).map { p -> Float in
-            let (x, y) = (p % 256 - 115, p / 256 - 125)
-            return x * x + y * y <= 2500 ? 1 : 0
-        }
         let sample = TrainingSample(features: StoredFeatures(Self.features()), dense: Matrix(rows: 4096, columns: 256, values: dense.data),
-                                    sparse: Matrix(rows: sparse.shape[0], columns: 256, values: sparse.data), target: disc)
+                                    sparse: Matrix(rows: sparse.shape[0], columns: 256, values: sparse.data),
+                                    target: LoRAGradientParityTests.disc)
         let (loss, gradients) = trainable.lossAndGradients(sample, settings: TrainingSettings())
         #expect(Set(gradients.keys).count == 4 * 2, "A and B of 4 row LoRAs, nothing of the frozen decoder: \(gradients.keys.sorted())")
         #expect(abs(loss - meta.loss) < 1e-4, "loss \(loss) vs PyTorch \(meta.loss)")

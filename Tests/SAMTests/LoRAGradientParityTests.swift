@@ -36,18 +36,8 @@ import Training
         var index = 0
         decoder.visitLoRA { name, values in
             let layer = meta.layers[index / 2]
-            let n = Double(index / 2)
-            if name.hasSuffix(".lora_A") {
-                values = (0..<(meta.rank * layer.inputs)).map { j in
-                    let (r, i) = (Double(j / layer.inputs), Double(j % layer.inputs))
-                    return Float(0.05 * sin(0.1 * (r + 1) * (i + 1) + n))
-                }
-            } else {
-                values = (0..<(layer.outputs * meta.rank)).map { j in
-                    let (o, r) = (Double(j / meta.rank), Double(j % meta.rank))
-                    return Float(0.02 * cos(0.3 * (o + 1) + 0.7 * (r + 1) + n))
-                }
-            }
+            values = Self.formulaFactor(a: name.hasSuffix(".lora_A"), rank: meta.rank, inputs: layer.inputs, outputs: layer.outputs,
+                                        index: index / 2)
             index += 1
         }
         let (loss, gradients) = Self.lossAndGradients(decoder, model: model, box: meta.box)
@@ -57,6 +47,28 @@ import Training
         print("LoRA gradients vs PyTorch: worst max-abs error \(worst) of each tensor's largest gradient, loss \(loss) vs \(meta.loss)")
     }
 
+    /// dump_lora_gradients.factors for LoRA `index`: A[r, i] = 0.05 sin(0.1 (r + 1)(i + 1) + index) [rank, inputs], or
+    /// B[o, r] = 0.02 cos(0.3 (o + 1) + 0.7 (r + 1) + index) [outputs, rank].
+    static func formulaFactor(a: Bool, rank: Int, inputs: Int, outputs: Int, index: Int) -> [Float] {
+        let n = Double(index)
+        if a {
+            return (0..<(rank * inputs)).map { j in
+                let (r, i) = (Double(j / inputs), Double(j % inputs))
+                return Float(0.05 * sin(0.1 * (r + 1) * (i + 1) + n))
+            }
+        }
+        return (0..<(outputs * rank)).map { j in
+            let (o, r) = (Double(j / rank), Double(j % rank))
+            return Float(0.02 * cos(0.3 * (o + 1) + 0.7 * (r + 1) + n))
+        }
+    }
+
+    /// The scripts' target: the disc (x - 115)^2 + (y - 125)^2 <= 50^2 on the 256 x 256 frame.
+    static let disc = (0..<65536).map { p -> Float in
+        let (x, y) = (p % 256 - 115, p / 256 - 125)
+        return x * x + y * y <= 2500 ? 1 : 0
+    }
+
     /// The trainer's loss (BCE + 0.8 Dice against the disc of radius 50 at (115, 125)) of `decoder` on the formula
     /// embedding and a real box prompt, and every trainable gradient.
     static func lossAndGradients(_ decoder: PlainMaskDecoder<Float>, model: LiteMedSAM, box: [Float]) -> (loss: Double, gradients: [String: [Float]]) {
@@ -64,10 +76,6 @@ import Training
         let (logits, cache) = decoder.forward(embedding: embedding(), dense: Matrix(rows: 4096, columns: 256, values: dense.data),
                                               imagePE: Matrix(rows: 4096, columns: 256, values: model.imagePositionalEncoding.data),
                                               sparse: Matrix(rows: sparse.shape[0], columns: 256, values: sparse.data))
-        let disc = (0..<65536).map { p -> Float in
-            let (x, y) = (p % 256 - 115, p / 256 - 125)
-            return x * x + y * y <= 2500 ? 1 : 0
-        }
         let (loss, dLogits) = AdapterTrainer.loss(logits: logits, target: disc, settings: TrainingSettings())
         return (loss, decoder.backward(dLogits, cache: cache).values)
     }

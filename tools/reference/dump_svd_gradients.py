@@ -10,13 +10,10 @@ their sizes) and gradients.f32.gz (the tensors' gradients in that order).
 Usage: VENV/bin/python tools/reference/dump_svd_gradients.py [--out Tests/SAMTests/Fixtures/svd_gradients]
 """
 import argparse
-import gzip
-import json
-import os
 import numpy as np
 import torch
 
-from dump_lora_gradients import BOX, LAYERS, decoder_loss, frozen_net
+from dump_lora_gradients import BOX, LAYERS, decoder_loss, frozen_net, write_golden
 
 
 class TunedLinear(torch.nn.Module):
@@ -52,13 +49,8 @@ def main():
                 tensors.append((f"mask_decoder.{name}.{kind}", parameter))
     loss = decoder_loss(net)[0]
     loss.backward()
-    os.makedirs(args.out, exist_ok=True)
-    with gzip.open(os.path.join(args.out, "gradients.f32.gz"), "wb", compresslevel=9) as f:
-        for _, tensor in tensors:
-            f.write(np.ascontiguousarray(tensor.grad.numpy(), dtype="<f4").tobytes())
-    meta = {"loss": loss.item(), "box": BOX, "tensors": [{"name": n, "count": t.numel()} for n, t in tensors],
-            "torch": torch.__version__}
-    json.dump(meta, open(os.path.join(args.out, "meta.json"), "w"), indent=1)
+    write_golden(args.out, [t.grad.numpy() for _, t in tensors],
+                 {"loss": loss.item(), "box": BOX, "tensors": [{"name": n, "count": t.numel()} for n, t in tensors]})
     print("loss", loss.item(), "tensors", len(tensors), "largest gradient", max(float(t.grad.abs().max()) for _, t in tensors))
 
 
