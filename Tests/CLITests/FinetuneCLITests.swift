@@ -11,6 +11,7 @@ import Volume
     static let folder: String = {
         let path = NSTemporaryDirectory() + "volsam-finetune-cli-\(getpid())"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: FinetuneCLITests.folder) }
         return path
     }()
 
@@ -76,6 +77,15 @@ import Volume
         #expect((record["settings"] as? [String: Any])?["where"] as? String == "both")
         let refused = try cli.run(["finetune", "--case", Self.trainingCase, "--method", "adapter", "--where", "encoder", "-o", adapter])
         #expect(refused.status != 0 && refused.stderr.contains("--where encoder adapts the encoder with a LoRA"), "\(refused.stderr)")
+    }
+
+    @Test func anEncoderOnlyRunSaysWhatItCostsTheFrozenDecoder() throws {
+        let adapter = Self.folder + "/liver-encoder.safetensors"
+        let trained = try cli.run(["finetune", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "1", "--synthesize", "0", "--steps", "1",
+                                   "--batch", "1", "--where", "encoder", "--modality", "ct", "--quiet", "-o", adapter])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stderr.contains("--where encoder trains the encoder's LoRA under the frozen decoder"), "\(trained.stderr)")
+        #expect(trained.stderr.contains("Use --where both"), "\(trained.stderr)")
     }
 
     @Test func medSAAdaptersWriteAnAdapterThatSegmentUses() throws {

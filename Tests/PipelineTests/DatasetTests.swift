@@ -5,8 +5,15 @@ import Testing
 
 /// Dataset layouts, shards and the prompt syntax.
 @Suite struct DatasetTests {
+    /// This process's folder for the made-up datasets, removed when the tests end.
+    static let scratch: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("volsam-dataset-tests-\(getpid())").path
+        atexit { try? FileManager.default.removeItem(atPath: DatasetTests.scratch) }
+        return path
+    }()
+
     static func folder(_ files: [String]) throws -> String {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("volsam-dataset-\(UUID().uuidString)").path
+        let root = scratch + "/" + UUID().uuidString
         for file in files {
             let path = root + "/" + file
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

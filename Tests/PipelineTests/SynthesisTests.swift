@@ -11,6 +11,7 @@ import Testing
     static let folder: String = {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("volsam-synthesis-\(getpid())").path
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: SynthesisTests.folder) }
         return path
     }()
 

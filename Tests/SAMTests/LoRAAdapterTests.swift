@@ -9,6 +9,7 @@ import Testing
     static let directory: String = {
         let path = NSTemporaryDirectory() + "volsam-adapter-tests-\(getpid())"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: LoRAAdapterTests.directory) }
         return path
     }()
 
