@@ -70,11 +70,13 @@ import Testing
         }
     }
 
-    @Test func withNothingDrawnTheExemplarLandsOnItsBackgroundUnchanged() throws {
+    /// With gamma 2 (and nothing else drawn) every pixel is the unchanged one squared.
+    @Test(arguments: [1.0, 2.0]) func withNothingDrawnTheExemplarLandsOnItsBackgroundUnchanged(gamma: Double) throws {
         let trainingCase = try Self.trainingCase()
         var still = SynthesisSettings()
         (still.scale, still.rotationDegrees, still.flipProbability, still.blurSigma) = (1...1, 0, 0, 0...0)
         (still.intensityScale, still.intensityShift, still.positionJitter, still.backgroundScale) = (1...1, 0...0, 0, 1...1)
+        still.gamma = gamma...gamma
         let synthesizer = ExemplarSynthesizer(cases: [trainingCase], exemplars: [Exemplar(caseIndex: 0, slice: 5)], settings: still, seed: 1)
         let exemplar = TrainingSlice(Exemplar(caseIndex: 0, slice: 5), cases: [trainingCase])
         for i in 0..<4 {
@@ -82,8 +84,8 @@ import Testing
             #expect(slice.masks == exemplar.masks, "\(slice.origin)")
             let background = trainingCase.volume.slice(Self.slices(slice.origin).last!)
             for p in slice.image.pixels.indices {
-                let expected = exemplar.masks.contains { $0[p] } ? exemplar.image.pixels[p] : background.pixels[p]
-                #expect(abs(slice.image.pixels[p] - expected) < 1e-6, "\(slice.origin) pixel \(p)")
+                let unchanged = exemplar.masks.contains { $0[p] } ? exemplar.image.pixels[p] : background.pixels[p]
+                #expect(abs(slice.image.pixels[p] - pow(unchanged, Float(gamma))) < 1e-6, "\(slice.origin) pixel \(p)")
             }
         }
     }

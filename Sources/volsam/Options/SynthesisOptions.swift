@@ -16,13 +16,16 @@ struct SynthesisOptions: ParsableArguments {
     @Option(name: .customLong("synth-brightness"), parsing: .unconditional,
             help: ArgumentHelp("Intensity shift range (images in [0, 1]).", valueName: "low,high"))
     var brightness = NumberRange(-0.05...0.05)
+    @Option(name: .customLong("synth-gamma"), help: ArgumentHelp("Gamma range of the whole slice (v -> v^gamma).", valueName: "low,high"))
+    var gamma = NumberRange(1...1)
     @Option(name: .customLong("synth-jitter"), help: ArgumentHelp("Largest structure move, fraction of the slice.", valueName: "f"))
     var jitter = 0.1
     @Option(name: .customLong("synth-background-scale"), help: ArgumentHelp("Background scale factor range.", valueName: "low,high"))
     var backgroundScale = NumberRange(0.9...1.1)
 
     func validate() throws {
-        for (name, range) in [("--synth-scale", scale), ("--synth-background-scale", backgroundScale), ("--synth-contrast", contrast)]
+        for (name, range) in [("--synth-scale", scale), ("--synth-background-scale", backgroundScale), ("--synth-contrast", contrast),
+                                  ("--synth-gamma", gamma)]
         where range.range.lowerBound <= 0 || range.range.upperBound > 10 {
             throw ValidationError("\(name) must lie above 0 and at most 10, not \(range)")
         }
@@ -39,6 +42,7 @@ struct SynthesisOptions: ParsableArguments {
         var s = SynthesisSettings()
         (s.scale, s.rotationDegrees, s.flipProbability, s.blurSigma) = (scale.range, rotation, flip, blur.range)
         (s.intensityScale, s.intensityShift, s.positionJitter, s.backgroundScale) = (contrast.range, brightness.range, jitter, backgroundScale.range)
+        s.gamma = gamma.range
         return s
     }
 }

@@ -6,7 +6,8 @@ import Tensor
 /// scaled, rotated, flipped and shifted in intensity, and pasted near its own position onto a background slice of
 /// the training volumes where no target is present (itself flipped, turned, scaled and shifted in intensity; air,
 /// pixels at 0, stays 0); a placement is redrawn (up to 8 times) until 90 % of the structure lies on tissue;
-/// structures are pasted in random order, later ones occluding earlier ones, and the masks follow. A background is
+/// structures are pasted in random order, later ones occluding earlier ones, and the masks follow; the whole slice
+/// then takes a gamma (1 unless asked). A background is
 /// a target-free slice with at least half the exemplar's tissue (pixels above 0.02); when a case has none, the
 /// exemplar slice itself is the background, its own structures kept and labelled. Slice i depends only on the seed
 /// and i.
@@ -99,6 +100,10 @@ public struct ExemplarSynthesizer: Sendable {
                 image.pixels[p] = pixels[p]
                 for u in masks.indices { masks[u][p] = u == t }
             }
+        }
+        if settings.gamma != 1...1 {
+            let gamma = Float(draw(settings.gamma))
+            image.pixels = image.pixels.map { $0 > 0 ? pow($0, gamma) : 0 }
         }
         return TrainingSlice(image: image, masks: masks, origin: origin)
     }
