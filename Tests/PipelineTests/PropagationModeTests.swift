@@ -75,6 +75,19 @@ import Testing
         #expect(autoPrompts.count == 7 && referencePrompts.count == 12)
     }
 
+    @Test func aSideTheMaskStopsJustShortOfIsHeld() {
+        // 40 high, its right side at 159, its left side moving right 2 px a slice (100, 102, 104, 106): slice 1's
+        // mask stops 5 px inside its box's left side (97), within 10 % of the box's 65 px width, so slice 2's box keeps
+        // 97 where the reference's follows the mask (99); slice 2's mask is 7 px inside, beyond the hold: 104 - 3
+        let volume = Self.volume(slices: 4) { k in [(x: 100 + 2 * k, y: 100, width: 60 - 2 * k, height: 40, value: Float(1))] }
+        let prompt = PropagationPrompt(keySlice: 0, box: PromptBox(x0: 100, y0: 100, x1: 159, y1: 139), slices: 0...3)
+        let (auto, autoPrompts) = Self.run(.auto, volume, prompt)
+        let (reference, referencePrompts) = Self.run(.reference, volume, prompt)
+        #expect(autoPrompts.map { $0.box! } == [[100, 100, 159, 139], [97, 97, 162, 142], [97, 97, 162, 142], [101, 97, 162, 142]])
+        #expect(referencePrompts.map { $0.box! } == [[100, 100, 159, 139], [97, 97, 162, 142], [99, 97, 162, 142], [101, 97, 162, 142]])
+        for k in 0...3 { #expect(Self.count(auto, slice: k) == (60 - 2 * k) * 40 && Self.count(reference, slice: k) == (60 - 2 * k) * 40) }
+    }
+
     @Test func aBoxThatCutsItsStructureOffIsWidened() {
         // 40 x 40 on slices 0 and 1; on slice 2 the structure is 45 wide (x 100...144): slice 1's box (97...142) cuts
         // it at 142, the mask reaches that side, which moves out by 15 % of 45 (149); the new mask (area 1.125 x the

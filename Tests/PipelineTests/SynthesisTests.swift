@@ -90,6 +90,24 @@ import Testing
         }
     }
 
+    /// Zoom 0.5 with nothing else drawn: the disc of tissue (radius 20) and label 1's 8 x 8 square shrink about the
+    /// slice centre together, the square to about 4 x 4 around its moved centre, the border air.
+    @Test func zoomShrinksImageAndMasksTogether() throws {
+        let trainingCase = try Self.trainingCase()
+        var still = SynthesisSettings()
+        (still.scale, still.rotationDegrees, still.flipProbability, still.blurSigma) = (1...1, 0, 0, 0...0)
+        (still.intensityScale, still.intensityShift, still.positionJitter, still.backgroundScale) = (1...1, 0...0, 0, 1...1)
+        still.zoom = 0.5...0.5
+        let slice = ExemplarSynthesizer(cases: [trainingCase], exemplars: [Exemplar(caseIndex: 0, slice: 5)], settings: still, seed: 2).slice(0)
+        let w = slice.image.width
+        let square = slice.masks[0].indices.filter { slice.masks[0][$0] }
+        #expect((9...25).contains(square.count), "\(square.count) pixels")
+        // the square's centre (17.5, 19.5) moves to 23.5 + (17.5 - 23.5) / 2 = 20.5 and 23.5 + (19.5 - 23.5) / 2 = 21.5
+        #expect(square.allSatisfy { abs(Double($0 % w) - 20.5) <= 2.5 && abs(Double($0 / w) - 21.5) <= 2.5 }, "\(square)")
+        #expect(slice.image.pixels[21 * w + 20] == 1, "the square's pixels come along")
+        #expect(slice.image.pixels[23 * w + 38] == 0 && slice.image.pixels[23 * w + 30] == 0.5, "tissue ends at radius 10")
+    }
+
     @Test func aCaseWithoutAFreeSliceIsItsOwnBackground() throws {
         let trainingCase = try Self.trainingCase(everywhere: true, labels: [1])
         let synthesizer = ExemplarSynthesizer(cases: [trainingCase], exemplars: [Exemplar(caseIndex: 0, slice: 0)], settings: SynthesisSettings(),

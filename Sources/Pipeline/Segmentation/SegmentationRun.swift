@@ -20,6 +20,8 @@ struct SegmentationRun {
         /// The structure was seen; in `auto` mode an empty mask after that ends the propagation.
         var found = false
         var stopped = false
+        /// The box (frame pixels) the last mask was decoded with, after any second look.
+        var box: [Float]?
     }
 
     let labels: [LabelPrompts]
@@ -90,7 +92,8 @@ struct SegmentationRun {
     /// The box (frame pixels) for a track's next slice, nil when the previous mask is empty (the reference then
     /// prompts the key box again): the reference's box of the previous mask + 3 px; in `auto` mode the mask's box is
     /// first widened about its centre by the mask's growth from the slice before (sqrt of the area ratio, at most
-    /// `PropagationMode.growthLimit`).
+    /// `PropagationMode.growthLimit`), then each side the mask stopped just short of is held where it was
+    /// (`PropagationMode.holdFraction`).
     func box(after previous: TrackState, frame: PreparedSlice) -> [Float]? {
         guard let mask = previous.mask else { return nil }
         guard mode.extrapolatesGrowth else { return frame.propagationBox(previousMask: mask) }
@@ -102,8 +105,13 @@ struct SegmentationRun {
         let cx = Double((b[0] + b[2]) / 2), cy = Double((b[1] + b[3]) / 2)
         let hw = Double(b[2] - b[0]) / 2 * grow, hh = Double(b[3] - b[1]) / 2 * grow
         let margin = Double(PreparedSlice.propagationMargin), limit = Double(frame.frame)
-        return [cx - hw - margin, cy - hh - margin, cx + hw + margin, cy + hh + margin]
-            .map { Float(min(max($0.rounded(), 0), limit)) }
+        var box = [cx - hw - margin, cy - hh - margin, cx + hw + margin, cy + hh + margin].map { Float(min(max($0.rounded(), 0), limit)) }
+        if let last = previous.box {
+            let hold = [last[2] - last[0], last[3] - last[1]].map { min(PropagationMode.holdLimit, PropagationMode.holdFraction * $0) }
+            for side in 0..<2 where b[side] - last[side] <= hold[side] { box[side] = min(box[side], last[side]) }
+            for side in 2..<4 where last[side] - b[side] <= hold[side - 2] { box[side] = max(box[side], last[side]) }
+        }
+        return box
     }
 
     /// Full-resolution logits of each job: update the tracks, then merge into the label map (highest logit wins; a
@@ -117,6 +125,7 @@ struct SegmentationRun {
                 let key = schedule.tracks[t].prompt.keySlice
                 var s = previousState(t, slice: k, sweep: sweep)
                 s.mask = values.map { $0 > 0 }
+                s.box = job.prompt.box
                 s.previousArea = k == key ? 0 : s.area
                 s.area = s.mask!.reduce(0) { $0 + ($1 ? 1 : 0) }
                 if s.area > 0 {

@@ -18,6 +18,9 @@ struct SynthesisOptions: ParsableArguments {
     var brightness = NumberRange(-0.05...0.05)
     @Option(name: .customLong("synth-gamma"), help: ArgumentHelp("Gamma range of the whole slice (v -> v^gamma).", valueName: "low,high"))
     var gamma = NumberRange(1...1)
+    @Option(name: .customLong("synth-zoom"),
+            help: ArgumentHelp("Zoom range of the whole slice, image and labels (below 1: a wider field, air around).", valueName: "low,high"))
+    var zoom = NumberRange(1...1)
     @Option(name: .customLong("synth-jitter"), help: ArgumentHelp("Largest structure move, fraction of the slice.", valueName: "f"))
     var jitter = 0.1
     @Option(name: .customLong("synth-background-scale"), help: ArgumentHelp("Background scale factor range.", valueName: "low,high"))
@@ -25,7 +28,7 @@ struct SynthesisOptions: ParsableArguments {
 
     func validate() throws {
         for (name, range) in [("--synth-scale", scale), ("--synth-background-scale", backgroundScale), ("--synth-contrast", contrast),
-                                  ("--synth-gamma", gamma)]
+                                  ("--synth-gamma", gamma), ("--synth-zoom", zoom)]
         where range.range.lowerBound <= 0 || range.range.upperBound > 10 {
             throw ValidationError("\(name) must lie above 0 and at most 10, not \(range)")
         }
@@ -42,7 +45,7 @@ struct SynthesisOptions: ParsableArguments {
         var s = SynthesisSettings()
         (s.scale, s.rotationDegrees, s.flipProbability, s.blurSigma) = (scale.range, rotation, flip, blur.range)
         (s.intensityScale, s.intensityShift, s.positionJitter, s.backgroundScale) = (contrast.range, brightness.range, jitter, backgroundScale.range)
-        s.gamma = gamma.range
+        (s.gamma, s.zoom) = (gamma.range, zoom.range)
         return s
     }
 }

@@ -7,7 +7,7 @@ import Tensor
 /// the training volumes where no target is present (itself flipped, turned, scaled and shifted in intensity; air,
 /// pixels at 0, stays 0); a placement is redrawn (up to 8 times) until 90 % of the structure lies on tissue;
 /// structures are pasted in random order, later ones occluding earlier ones, and the masks follow; the whole slice
-/// then takes a gamma (1 unless asked). A background is
+/// then takes a gamma and a zoom about its centre (1 unless asked). A background is
 /// a target-free slice with at least half the exemplar's tissue (pixels above 0.02); when a case has none, the
 /// exemplar slice itself is the background, its own structures kept and labelled. Slice i depends only on the seed
 /// and i.
@@ -104,6 +104,11 @@ public struct ExemplarSynthesizer: Sendable {
         if settings.gamma != 1...1 {
             let gamma = Float(draw(settings.gamma))
             image.pixels = image.pixels.map { $0 > 0 ? pow($0, gamma) : 0 }
+        }
+        if settings.zoom != 1...1 {
+            let zoom = SliceTransform(scale: draw(settings.zoom), center: centre, target: centre)
+            image = SliceWarp.image(image, zoom, width: w, height: h, fill: 0)
+            masks = masks.map { SliceWarp.mask($0, width: w, height: h, zoom, width: w, height: h) }
         }
         return TrainingSlice(image: image, masks: masks, origin: origin)
     }
