@@ -40,6 +40,14 @@ import Testing
                                 note: { _ in })
     }
 
+    /// Settings that draw nothing: no move, turn, flip, blur or intensity change.
+    static var still: SynthesisSettings {
+        var settings = SynthesisSettings()
+        (settings.scale, settings.rotationDegrees, settings.flipProbability, settings.blurSigma) = (1...1, 0, 0, 0...0)
+        (settings.intensityScale, settings.intensityShift, settings.positionJitter, settings.backgroundScale) = (1...1, 0...0, 0, 1...1)
+        return settings
+    }
+
     static func slices(_ origin: String) -> [Int] {
         origin.split(separator: " ").enumerated().compactMap { $0.offset > 0 && origin.split(separator: " ")[$0.offset - 1] == "slice" ? Int($0.element) : nil }
     }
@@ -73,9 +81,7 @@ import Testing
     /// With gamma 2 (and nothing else drawn) every pixel is the unchanged one squared.
     @Test(arguments: [1.0, 2.0]) func withNothingDrawnTheExemplarLandsOnItsBackgroundUnchanged(gamma: Double) throws {
         let trainingCase = try Self.trainingCase()
-        var still = SynthesisSettings()
-        (still.scale, still.rotationDegrees, still.flipProbability, still.blurSigma) = (1...1, 0, 0, 0...0)
-        (still.intensityScale, still.intensityShift, still.positionJitter, still.backgroundScale) = (1...1, 0...0, 0, 1...1)
+        var still = Self.still
         still.gamma = gamma...gamma
         let synthesizer = ExemplarSynthesizer(cases: [trainingCase], exemplars: [Exemplar(caseIndex: 0, slice: 5)], settings: still, seed: 1)
         let exemplar = TrainingSlice(Exemplar(caseIndex: 0, slice: 5), cases: [trainingCase])
@@ -94,9 +100,7 @@ import Testing
     /// slice centre together, the square to about 4 x 4 around its moved centre, the border air.
     @Test func zoomShrinksImageAndMasksTogether() throws {
         let trainingCase = try Self.trainingCase()
-        var still = SynthesisSettings()
-        (still.scale, still.rotationDegrees, still.flipProbability, still.blurSigma) = (1...1, 0, 0, 0...0)
-        (still.intensityScale, still.intensityShift, still.positionJitter, still.backgroundScale) = (1...1, 0...0, 0, 1...1)
+        var still = Self.still
         still.zoom = 0.5...0.5
         let slice = ExemplarSynthesizer(cases: [trainingCase], exemplars: [Exemplar(caseIndex: 0, slice: 5)], settings: still, seed: 2).slice(0)
         let w = slice.image.width
