@@ -172,6 +172,16 @@ import Volume
             #expect(origins.count == 5 && origins[0].hasPrefix("case 0 slice") && origins[4].hasPrefix("synthesized from case 0 slice"), "\(origins)")
         }
         #expect(runs[0] == runs[1], "same seed, same slices")
+        // --synth-zoom and --synth-gamma reach the synthesized slices (zoom 0.5: a quarter of the labelled area), not the exemplars
+        let plainLabels = try NIfTIReader.read(path: folder + "/labels.nii.gz").voxels
+        let zoomed = try cli.run(["synth", "--case", Self.trainingCase, "--labels", "6", "--exemplars", "2", "--synthesize", "3",
+                                  "--modality", "ct", "--synth-zoom", "0.5", "--synth-gamma", "2", "--quiet", "-o", folder])
+        #expect(zoomed.status == 0, "\(zoomed.stderr)")
+        let (images, labels) = (try NIfTIReader.read(path: folder + "/images.nii.gz"), try NIfTIReader.read(path: folder + "/labels.nii.gz"))
+        let n = images.shape[0] * images.shape[1]
+        #expect(Array(images.voxels[0..<(2 * n)]) == Array(runs[0][0..<(2 * n)]) && Array(images.voxels[(2 * n)...]) != Array(runs[0][(2 * n)...]))
+        let area = { (voxels: [Float]) in voxels[(2 * n)...].filter { $0 > 0 }.count }
+        #expect(Double(area(labels.voxels)) < 0.4 * Double(area(plainLabels)), "\(area(labels.voxels)) against \(area(plainLabels))")
         let inside = Self.folder + "/synth-input"
         try? FileManager.default.createDirectory(atPath: inside, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: inside + "/labels.nii.gz")
@@ -180,5 +190,7 @@ import Volume
         #expect(refused.status != 0 && refused.stderr.contains("labels.nii.gz"), "\(refused.stderr)")
         let badRange = try cli.run(["synth", "--case", Self.trainingCase, "--synth-scale", "1.2,0.8", "-o", folder])
         #expect(badRange.status != 0 && badRange.stderr.contains("--synth-scale"), "\(badRange.stderr)")
+        let badZoom = try cli.run(["synth", "--case", Self.trainingCase, "--synth-zoom", "0", "-o", folder])
+        #expect(badZoom.status != 0 && badZoom.stderr.contains("--synth-zoom must lie above 0"), "\(badZoom.stderr)")
     }
 }
