@@ -12,6 +12,9 @@ volsam=${VOLSAM:-$here/.build/release/volsam}
 python=${PYTHON:-python3}
 mkdir -p "$work"
 dice() { grep -E '^1 ' | awk '{print $3}'; }
+# score PATIENT STRATEGY TAG [segment options...]: Dice of the upper half segmented with STRATEGY's prompts
+score() { "$volsam" segment "$data/$1/Flair_subtrMeanDivStd.nii.gz" --prompts-from "$work/$1.upper.nii.gz" \
+    --strategy "$2" --quiet -o "$work/$1.$3.$2.nii.gz" "${@:4}" 2>/dev/null | dice; }
 printf "%-22s %-10s %8s %8s\n" patient strategy frozen adapted
 for p in ${PATIENTS:-brats_2013_pat0005_1 brats_2013_pat0006_1}; do
   [ -f "$work/$p.exemplars.json" ] || "$python" - "$data/$p/OTMultiClass.nii.gz" "$work/$p.upper.nii.gz" \
@@ -32,8 +35,7 @@ PY
   [ -f "$adapter" ] || "$volsam" finetune --case "$data/$p/Flair_subtrMeanDivStd.nii.gz:$data/$p/OTMultiClass.nii.gz" \
       --labels 1,2,3,4 --union --exemplar-list "$work/$p.exemplars.json" --quiet -o "$adapter" "$@" >&2
   for strategy in furthest box; do
-    run() { "$volsam" segment "$data/$p/Flair_subtrMeanDivStd.nii.gz" --prompts-from "$work/$p.upper.nii.gz" \
-        --strategy "$strategy" --quiet -o "$work/$p.$1.$strategy.nii.gz" "${@:2}" 2>/dev/null | dice; }
-    printf "%-22s %-10s %8s %8s\n" "$p" "$strategy" "$(run frozen)" "$(run adapted --adapter "$adapter")"
+    printf "%-22s %-10s %8s %8s\n" "$p" "$strategy" "$(score "$p" "$strategy" frozen)" \
+        "$(score "$p" "$strategy" adapted --adapter "$adapter")"
   done
 done
